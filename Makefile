@@ -1,0 +1,47 @@
+# Caicaini — `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test check bench fmt clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create the virtualenv (if missing) and install the locked dependencies
+
+run: install ## Migrate, seed the demo data and serve on http://$(HOST):$(PORT)
+	$(BIN)/caicaini migrate
+	$(BIN)/caicaini demo seed
+	$(BIN)/caicaini serve --host $(HOST) --port $(PORT)
+
+test: install ## Run the whole test suite (SQLite and, when reachable, PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: install ## Lint, format check, types, import layering, migrations in sync
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	CAICAINI_DATA_DIR=$$(mktemp -d) sh -c '$(BIN)/alembic upgrade head && $(BIN)/alembic check'
+
+bench: install ## Run the benchmarks under bench/ and print the figures
+	$(BIN)/python -m bench.gateway
+
+fmt: install ## Format the code
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+"""Caicaini: access to large language models on credits."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,100 @@
+"""Settings: one typed object built once from ``CAICAINI_*`` environment variables.
+
+The embedded default needs none of them: SQLite under ``CAICAINI_DATA_DIR``, the demo
+provider, the fake NOWPayments, e-mail kept in the outbox. Domain code receives the values it
+needs; nothing reaches for a global.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAICAINI_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = PLACEHOLDER_SECRET
+
+    smtp_url: str = ""
+    mail_from: str = "Caicaini <no-reply@caicaini.local>"
+
+    anthropic_base_url: str = ""
+    anthropic_api_key: str = ""
+    moonshot_base_url: str = ""
+    moonshot_api_key: str = ""
+
+    nowpayments_base_url: str = ""
+    nowpayments_api_key: str = ""
+    nowpayments_ipn_secret: str = ""
+
+    # Knobs below are not part of the stable interface; defaults suit production.
+    run_jobs_in_process: bool | None = None
+    session_max_age_seconds: int = 14 * 24 * 3600
+    verification_ttl_seconds: int = 48 * 3600
+    password_reset_ttl_seconds: int = 3600
+    audit_retention_days: int = 365
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    hold_ttl_seconds: int = 900
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = Field(default=8 * 1024 * 1024)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
+            problems.append("CAICAINI_SECRET_KEY must be set to a random value of 32+ characters")
+        if not self.database_url or self.database_url.startswith("sqlite"):
+            problems.append("CAICAINI_DATABASE_URL must point at PostgreSQL")
+        if self.nowpayments_base_url and not self.nowpayments_ipn_secret:
+            problems.append("CAICAINI_NOWPAYMENTS_IPN_SECRET is required with NOWPayments")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return _async_driver(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'caicaini.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def jobs_in_process(self) -> bool:
+        if self.run_jobs_in_process is not None:
+            return self.run_jobs_in_process
+        return self.env != "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def _async_driver(url: str) -> str:
+    """Accept the URLs operators write and pick the async driver SQLAlchemy needs."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url

@@ -1,0 +1,134 @@
+"""One table maps domain errors to HTTP statuses; each edge renders them in its own format.
+
+The format is chosen by the route: the JSON API renders ``{"error": {"code", "message"}}``,
+the gateway renders Anthropic or OpenAI error bodies (registered by ``caicaini.gateway``),
+pages render HTML. Unexpected exceptions become a 500 with a request id and no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from caicaini import errors
+from caicaini.logs import get_logger
+
+log = get_logger(__name__)
+
+STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (errors.InvalidInput, 400),
+    (errors.AuthenticationFailed, 401),
+    (errors.InsufficientCredits, 402),
+    (errors.AccountUnavailable, 403),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.RateLimited, 429),
+]
+
+
+def status_for(exc: errors.DomainError) -> int:
+    if isinstance(exc, errors.UpstreamError):
+        return exc.status
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+# A renderer turns (request, domain error, status) into a response. Edges register theirs.
+Renderer = Callable[[Request, errors.DomainError, int], Response]
+_renderers: dict[str, Renderer] = {}
+# (path prefix, format) pairs, longest prefix first; edges register theirs.
+_formats: list[tuple[str, str]] = []
+
+
+def register_renderer(fmt: str, renderer: Renderer, *prefixes: str) -> None:
+    _renderers[fmt] = renderer
+    for prefix in prefixes:
+        _formats.append((prefix, fmt))
+    _formats.sort(key=lambda item: len(item[0]), reverse=True)
+
+
+def format_for(request: Request) -> str:
+    explicit = request.scope.get("caicaini.error_format")
+    if explicit:
+        return str(explicit)
+    path = request.url.path
+    for prefix, fmt in _formats:
+        if path.startswith(prefix):
+            return fmt
+    return "json"
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("caicaini.request_id", ""))
+
+
+def render_json(request: Request, exc: errors.DomainError, status: int) -> Response:
+    body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
+    field = getattr(exc, "field", None)
+    if field:
+        body["error"]["field"] = field
+    body["request_id"] = request_id(request)
+    return JSONResponse(body, status_code=status, headers=_headers(exc))
+
+
+def _headers(exc: errors.DomainError) -> dict[str, str]:
+    retry_after = getattr(exc, "retry_after", None)
+    return {"retry-after": str(retry_after)} if retry_after else {}
+
+
+register_renderer("json", render_json)
+
+
+def render(request: Request, exc: errors.DomainError) -> Response:
+    renderer = _renderers.get(format_for(request), render_json)
+    return renderer(request, exc, status_for(exc))
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.DomainError)
+    return render(request, exc)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    message = f"{where}: {first.get('msg', 'invalid input')}" if where else first.get("msg", "")
+    return render(request, errors.InvalidInput(message or "invalid input", field=where or None))
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    mapped: errors.DomainError
+    if exc.status_code == 404:
+        mapped = errors.NotFound("not found")
+    elif exc.status_code == 405:
+        mapped = errors.InvalidInput("method not allowed")
+        return _with_status(render(request, mapped), 405)
+    elif exc.status_code == 413:
+        mapped = errors.InvalidInput("request body too large")
+        return _with_status(render(request, mapped), 413)
+    else:
+        mapped = errors.InvalidInput(str(exc.detail))
+        return _with_status(render(request, mapped), exc.status_code)
+    return render(request, mapped)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("http.unhandled_error", error=type(exc).__name__, path=request.url.path, exc_info=exc)
+    error = errors.DomainError("internal error; quote the request id to support")
+    error.code = "internal_error"
+    return _with_status(render(request, error), 500)
+
+
+def _with_status(response: Response, status: int) -> Response:
+    response.status_code = status
+    return response

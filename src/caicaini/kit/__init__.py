@@ -1,0 +1,1 @@
+"""Shared kernel: small types and helpers that depend on no domain package."""

@@ -1,0 +1,51 @@
+"""Structured logs: JSON lines with a request id, dotted event names and key/value fields.
+
+Secrets never reach a log line: the ``_redact`` processor masks any field whose name says
+it holds one, and anything that looks like one of our API keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+_SECRET_FIELDS = re.compile(r"(password|secret|token|api_key|authorization|cookie|signature)", re.I)
+_KEY_PATTERN = re.compile(r"\b(sk-cai-|cai_)[A-Za-z0-9_-]{8,}")
+
+
+def _redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key, value in list(event.items()):
+        if _SECRET_FIELDS.search(key):
+            event[key] = "[redacted]"
+        elif isinstance(value, str):
+            event[key] = _KEY_PATTERN.sub(r"\1[redacted]", value)
+    return event
+
+
+def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,71 @@
+"""The application factory: ``create_app(settings)`` wires middleware, routers, error
+renderers and the lifespan (database, in-process jobs, clean shutdown)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib import import_module
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from caicaini import errors
+from caicaini.config import Settings
+from caicaini.context import AppContext
+from caicaini.http import errors as http_errors
+from caicaini.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from caicaini.logs import configure_logging, get_logger
+from caicaini.worker import registry
+from caicaini.worker.scheduler import Scheduler
+
+log = get_logger(__name__)
+
+# Each module exposes ``router``; order matters only for overlapping paths.
+ROUTER_MODULES = [
+    "caicaini.ops.endpoints",
+]
+
+# Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.
+STARTUP_MODULES: list[str] = []
+
+
+def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:
+    settings = settings or (ctx.settings if ctx else Settings())
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = ctx or AppContext.from_settings(settings)
+        app.state.ctx = context
+        for name in STARTUP_MODULES:
+            await import_module(name).startup(context)
+        stop = asyncio.Event()
+        task = None
+        if settings.jobs_in_process:
+            jobs, handlers = registry.collect()
+            task = asyncio.create_task(Scheduler(context, jobs, handlers).run_forever(stop))
+        log.info("app.started", env=settings.env, database=context.db.engine.dialect.name)
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if ctx is None:
+                await context.close()
+            log.info("app.stopped")
+
+    app = FastAPI(title="Caicaini", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
+                  redoc_url=None, openapi_url="/api/openapi.json")
+    app.add_exception_handler(errors.DomainError, http_errors.domain_error_handler)
+    app.add_exception_handler(RequestValidationError, http_errors.validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_errors.http_error_handler)
+    app.add_exception_handler(Exception, http_errors.unexpected_error_handler)
+    for name in ROUTER_MODULES:
+        app.include_router(import_module(name).router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

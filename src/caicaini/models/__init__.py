@@ -1,0 +1,7 @@
+"""ORM models, one module per table or small group. Importing this package registers every
+table on ``Base.metadata`` (Alembic and the tests rely on it)."""
+
+from caicaini.models import accounts, audit, jobs, mail
+from caicaini.models.base import Base
+
+__all__ = ["Base", "accounts", "audit", "jobs", "mail"]
