@@ -29,7 +29,9 @@ from caicaini.kit.clock import FrozenClock
 from caicaini.main import create_app
 from caicaini.models.base import Base
 
-PG_ADMIN_URL = os.environ.get("CAICAINI_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "CAICAINI_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 

@@ -29,7 +29,11 @@ class AppContext:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> AppContext:
-        return cls(settings=settings, db=Database(settings.resolved_database_url), clock=clock or SystemClock())
+        return cls(
+            settings=settings,
+            db=Database(settings.resolved_database_url),
+            clock=clock or SystemClock(),
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -17,7 +18,7 @@ _SECRET_FIELDS = re.compile(r"(password|secret|token|api_key|authorization|cooki
 _KEY_PATTERN = re.compile(r"\b(sk-cai-|cai_)[A-Za-z0-9_-]{8,}")
 
 
-def _redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
         if _SECRET_FIELDS.search(key):
             event[key] = "[redacted]"

@@ -58,8 +58,14 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
                 await context.close()
             log.info("app.stopped")
 
-    app = FastAPI(title="Caicaini", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
-                  redoc_url=None, openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="Caicaini",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.add_exception_handler(errors.DomainError, http_errors.domain_error_handler)
     app.add_exception_handler(RequestValidationError, http_errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_errors.http_error_handler)

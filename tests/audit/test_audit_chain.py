@@ -44,7 +44,10 @@ async def test_deleting_a_row_breaks_verification(ctx: AppContext) -> None:
     async with ctx.transaction() as session:
         await session.execute(text("DELETE FROM audit_log WHERE id = 2"))
     async with ctx.transaction() as session:
-        assert "row 3: does not follow the previous row" in await AuditService(session, ctx.clock).verify()
+        assert (
+            "row 3: does not follow the previous row"
+            in await AuditService(session, ctx.clock).verify()
+        )
 
 
 async def test_retention_erases_personal_fields_and_chain_still_verifies(
@@ -63,7 +66,9 @@ async def test_retention_erases_personal_fields_and_chain_still_verifies(
         )
     clock.advance(timedelta(days=366))
     async with ctx.transaction() as session:
-        erased = await AuditService(session, ctx.clock).anonymise_closed_accounts(timedelta(days=365))
+        erased = await AuditService(session, ctx.clock).anonymise_closed_accounts(
+            timedelta(days=365)
+        )
     assert erased == 3
     async with ctx.transaction() as session:
         audit = AuditService(session, ctx.clock)

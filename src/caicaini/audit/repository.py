@@ -20,7 +20,7 @@ class AuditRepository:
         self.session = session
 
     async def lock_chain(self) -> None:
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
 
     async def last_hash(self) -> str | None:

@@ -129,7 +129,9 @@ class AuditService:
         now = self.clock.now()
         return await self.repo.anonymise_closed_before(now - retention, now)
 
-    async def history(self, *, subject_account_id: str | None, limit: int = 100) -> list[AuditEntry]:
+    async def history(
+        self, *, subject_account_id: str | None, limit: int = 100
+    ) -> list[AuditEntry]:
         return await self.repo.recent(subject_account_id=subject_account_id, limit=limit)
 
 

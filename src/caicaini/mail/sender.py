@@ -51,7 +51,7 @@ class SmtpMailer:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             use_tls=parts.scheme == "smtps",
-            start_tls=True if parts.scheme == "smtp+starttls" else False,
+            start_tls=parts.scheme == "smtp+starttls",
         )
 
     async def deliver(self, message: EmailMessage) -> None:

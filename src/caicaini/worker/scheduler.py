@@ -13,6 +13,7 @@ by a dead process is retried.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -65,7 +66,9 @@ async def enqueue(
 ) -> None:
     """Queue a one-off job in the caller's transaction: it exists only if that commits."""
     if dedupe_key is not None:
-        existing = await session.scalar(select(QueuedJob.id).where(QueuedJob.dedupe_key == dedupe_key))
+        existing = await session.scalar(
+            select(QueuedJob.id).where(QueuedJob.dedupe_key == dedupe_key)
+        )
         if existing is not None:
             return
     session.add(QueuedJob(name=name, payload=payload, run_at=run_at, dedupe_key=dedupe_key))
@@ -120,16 +123,16 @@ class Scheduler:
                 await self.run_due()
             except Exception as exc:  # a broken tick must not kill the loop
                 log.error("scheduler.tick_failed", error=type(exc).__name__, exc_info=exc)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.tick_seconds)
-            except TimeoutError:
-                pass
         log.info("scheduler.stopped", owner=self.owner)
 
     async def _claim_slot(self, name: str, slot: str) -> int | None:
         try:
             async with self.ctx.transaction() as session:
-                run = JobRun(name=name, slot=slot, owner=self.owner, started_at=self.ctx.clock.now())
+                run = JobRun(
+                    name=name, slot=slot, owner=self.owner, started_at=self.ctx.clock.now()
+                )
                 session.add(run)
                 await session.flush()
                 return run.id
