@@ -1,0 +1,1 @@
+"""Fakes of external systems as real HTTP servers, used by tests, development and benchmarks."""
