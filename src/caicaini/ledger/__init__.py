@@ -1,0 +1,1 @@
+"""The credit ledger: grants, holds, settlements and the invariants that keep them exact."""

@@ -1,0 +1,60 @@
+"""Pure ledger rules: which grants are live, the order they are spent in, how a hold is
+split, and how a settlement is charged back over the hold's allocations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from caicaini.models.ledger import Grant as GrantRow
+from caicaini.models.ledger import HoldAllocation
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+# When credits come back to a grant that is no longer live, they leave again at once.
+CLOSING_KIND = {"expired": "expire", "forfeited": "forfeit", "reversed": "reversal"}
+
+
+def is_live(grant: GrantRow, now: datetime) -> bool:
+    return grant.status == "active" and (grant.expires_at is None or grant.expires_at > now)
+
+
+def consumption_order(grants: Iterable[GrantRow]) -> list[GrantRow]:
+    """Soonest expiry first, then oldest; grants without expiry after those; top-ups last."""
+    return sorted(
+        grants,
+        key=lambda g: (
+            g.kind == "topup",
+            g.expires_at is None,
+            g.expires_at or _FAR_FUTURE,
+            g.issued_at,
+            g.id,
+        ),
+    )
+
+
+def split(grants: Sequence[GrantRow], amount: int) -> list[tuple[GrantRow, int]] | None:
+    """Take ``amount`` from ``grants`` in the given order; None when they cannot cover it."""
+    taken: list[tuple[GrantRow, int]] = []
+    left = amount
+    for grant in grants:
+        if left == 0:
+            break
+        part = min(grant.remaining, left)
+        if part > 0:
+            taken.append((grant, part))
+            left -= part
+    return taken if left == 0 else None
+
+
+def charge_over(
+    allocations: Sequence[HoldAllocation], charged: int
+) -> list[tuple[HoldAllocation, int]]:
+    """Charge ``charged`` against the allocations in the order they were taken."""
+    out: list[tuple[HoldAllocation, int]] = []
+    left = charged
+    for allocation in allocations:
+        part = min(allocation.amount, left)
+        out.append((allocation, part))
+        left -= part
+    return out

@@ -1,0 +1,185 @@
+"""LedgerService: every change to a balance, in accounting words.
+
+Credits live in grants. A *hold* moves credits out of grants (in consumption order, all or
+nothing) before a model call; *settle* keeps what the call cost and returns the rest to the
+same grants; *release* returns everything. *Expire*, *forfeit*, *reversal* and negative
+*adjustments* take remaining credits out for good. Each movement is one append-only entry
+per grant whose ``amount`` is its signed effect on the grant's ``remaining``, so
+
+    for every grant:  amount (its ``grant`` entry) + Σ other entries = remaining ≥ 0
+    balance(account) = Σ remaining of live grants (active and not past expiry)
+
+Every operation is idempotent: holds by request id, everything else by the caller's
+idempotency key; a replay returns the first result and writes nothing. Credits that come
+back to a grant that is no longer live (expired, forfeited, reversed while they were held)
+leave again at once, with an entry of the grant's closing kind.
+
+The service never commits; its caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from caicaini.errors import InsufficientCredits, InvalidInput
+from caicaini.kit.ids import new_id
+from caicaini.ledger import rules
+from caicaini.ledger.core import grant_view, positive
+from caicaini.ledger.errors import GrantNotFound, HoldAlreadyResolved, HoldNotFound
+from caicaini.ledger.removals import LedgerRemovals
+from caicaini.ledger.views import Entry, Grant, Hold, Settlement
+from caicaini.logs import get_logger
+from caicaini.models.ledger import Hold as HoldRow
+
+log = get_logger(__name__)
+
+FREEZE_TTL = timedelta(days=30)
+
+
+class LedgerService(LedgerRemovals):
+    # -- grants -------------------------------------------------------------------------------
+
+    async def balance(self, account_id: str) -> int:
+        return await self.repo.balance(account_id, self.clock.now())
+
+    async def grants(self, account_id: str) -> list[Grant]:
+        now = self.clock.now()
+        rows = rules.consumption_order(await self.repo.grants_of(account_id))
+        return [grant_view(row, now) for row in rows]
+
+    async def history(self, account_id: str, *, limit: int = 50, offset: int = 0) -> list[Entry]:
+        rows = await self.repo.history(account_id, limit=limit, offset=offset)
+        return [
+            Entry(
+                id=r.id,
+                kind=r.kind,
+                amount=r.amount,
+                charged=r.charged,
+                grant_id=r.grant_id,
+                request_id=r.request_id,
+                reason=r.reason,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    # -- holds --------------------------------------------------------------------------------
+
+    async def hold(
+        self,
+        account_id: str,
+        *,
+        request_id: str,
+        amount: int,
+        ttl_seconds: int = 900,
+        key_id: str | None = None,
+    ) -> Hold:
+        positive(amount)
+        now = self.clock.now()
+        grants = await self.repo.lock_account(account_id)
+        existing = await self.repo.hold_by_request(request_id)
+        if existing is not None:
+            return await self._replayed_hold(existing, account_id)
+        live = rules.consumption_order(g for g in grants if rules.is_live(g, now))
+        taken = rules.split(live, amount)
+        if taken is None:
+            available = sum(g.remaining for g in live)
+            raise InsufficientCredits(
+                f"this request may cost up to {amount} credits; the balance is {available}",
+                details={"required": amount, "available": available},
+            )
+        hold = HoldRow(
+            id=new_id("hold"),
+            request_id=request_id,
+            account_id=account_id,
+            key_id=key_id,
+            purpose="request",
+            status="held",
+            amount=amount,
+            charged=0,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+        return await self._take(hold, taken)
+
+    async def freeze(self, grant_id: str, *, request_id: str, amount: int) -> Hold:
+        """Hold credits of one grant (a refund in progress), settled later as ``refund``."""
+        positive(amount)
+        now = self.clock.now()
+        row = await self.repo.grant(grant_id)
+        if row is None:
+            raise GrantNotFound("no such grant")
+        grants = {g.id: g for g in await self.repo.lock_account(row.account_id)}
+        existing = await self.repo.hold_by_request(request_id)
+        if existing is not None:
+            return await self._replayed_hold(existing, row.account_id)
+        grant = grants[grant_id]
+        if not rules.is_live(grant, now) or grant.remaining < amount:
+            raise InsufficientCredits(
+                f"the grant has {grant.remaining if rules.is_live(grant, now) else 0} credits "
+                f"left; {amount} cannot be frozen"
+            )
+        hold = HoldRow(
+            id=new_id("hold"),
+            request_id=request_id,
+            account_id=row.account_id,
+            purpose="freeze",
+            status="held",
+            amount=amount,
+            charged=0,
+            created_at=now,
+            expires_at=now + FREEZE_TTL,
+        )
+        return await self._take(hold, [(grant, amount)])
+
+    async def mark_started(self, request_id: str) -> None:
+        updated = await self.repo.mark_started(request_id, self.clock.now())
+        if updated == 0 and await self.repo.hold_by_request(request_id) is None:
+            raise HoldNotFound(f"no hold for request {request_id}")
+
+    async def settle(
+        self, request_id: str, amount: int, *, entry_kind: str = "settle"
+    ) -> Settlement:
+        if entry_kind not in ("settle", "refund"):
+            raise InvalidInput("a hold settles as 'settle' or 'refund'", field="entry_kind")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise InvalidInput("a charge is a whole, non-negative number of credits")
+        hold, grants = await self._locked_hold(request_id)
+        allocations = await self.repo.allocations(hold.id)
+        if hold.status == "settled":
+            return Settlement(
+                hold.charged, [(a.grant_id, a.charged) for a in allocations if a.charged]
+            )
+        if hold.status == "released":
+            raise HoldAlreadyResolved(f"the hold for request {request_id} was already released")
+        if amount > hold.amount:
+            # Nothing ever costs more than its hold.
+            log.warning(
+                "ledger.charge_capped", request_id=request_id, asked=amount, held=hold.amount
+            )
+            amount = hold.amount
+        op = f"{entry_kind}:{request_id}"
+        debits: list[tuple[str, int]] = []
+        for allocation, charged in rules.charge_over(allocations, amount):
+            allocation.charged = charged
+            grant = grants[allocation.grant_id]
+            self._return(grant, allocation.amount - charged, entry_kind, op, hold, charged=charged)
+            if charged:
+                debits.append((grant.id, charged))
+        self._resolve(hold, "settled", charged=amount, resolution=entry_kind)
+        await self.repo.flush()
+        return Settlement(amount, debits)
+
+    async def release(self, request_id: str, *, reason: str) -> None:
+        hold, grants = await self._locked_hold(request_id)
+        if hold.status != "held":
+            if hold.status == "settled":
+                log.warning("ledger.release_after_settle", request_id=request_id)
+            return
+        op = f"release:{request_id}"
+        for allocation in await self.repo.allocations(hold.id):
+            self._return(
+                grants[allocation.grant_id], allocation.amount, "release", op, hold, reason=reason
+            )
+        self._resolve(hold, "released", charged=0, resolution=reason)
+        await self.repo.flush()

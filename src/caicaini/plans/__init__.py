@@ -1,0 +1,1 @@
+"""Plans and the rate card: versioned price sheets, per-message pricing, scheduled changes."""

@@ -1,0 +1,77 @@
+"""Read-only views of a price sheet, handed to every other domain (immutable, plain values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class ModelView:
+    id: str
+    display_name: str
+    provider: str
+    upstream_model: str
+    max_output_tokens: int
+    included_input_tokens: int
+    included_output_tokens: int
+
+
+@dataclass(frozen=True)
+class PlanView:
+    name: str
+    display_name: str
+    price_usd: Decimal
+    monthly_credits: int
+    api_keys: bool
+    rpm: int
+    concurrency: int
+    messages_per_day: int
+    rates: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopupView:
+    name: str
+    price_usd: Decimal
+    credits: int
+
+
+@dataclass(frozen=True)
+class PriceSheetView:
+    version: int
+    effective_at: datetime | None
+    plans: dict[str, PlanView]
+    topups: dict[str, TopupView]
+    models: dict[str, ModelView]
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class ProductView:
+    name: str
+    kind: str
+    price_usd: Decimal
+    credits: int
+    sheet_version: int
+
+
+@dataclass(frozen=True)
+class AccountTerms:
+    plan: PlanView
+    sheet_version: int
+
+
+@dataclass(frozen=True)
+class ModelRate:
+    model: ModelView
+    credits_per_unit: int
+    plan: PlanView
+    sheet_version: int
+
+
+@dataclass(frozen=True)
+class Price:
+    units: int
+    credits: int
