@@ -99,6 +99,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('charged', sa.Integer(), nullable=False),
+    sa.Column('unit_credits', sa.Integer(), nullable=True),
     sa.Column('created_at', caicaini.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', caicaini.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_at', caicaini.models.base.UTCDateTime(timezone=True), nullable=True),

@@ -73,7 +73,10 @@ class LedgerService(LedgerRemovals):
         amount: int,
         ttl_seconds: int = 900,
         key_id: str | None = None,
+        unit_credits: int | None = None,
     ) -> Hold:
+        """Reserve ``amount`` for a request, all or nothing. ``unit_credits`` (the price of one
+        message unit) is what the sweeper charges if the call started and never settled."""
         positive(amount)
         now = self.clock.now()
         grants = await self.repo.lock_account(account_id)
@@ -97,6 +100,7 @@ class LedgerService(LedgerRemovals):
             status="held",
             amount=amount,
             charged=0,
+            unit_credits=unit_credits,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
         )
@@ -131,6 +135,20 @@ class LedgerService(LedgerRemovals):
             expires_at=now + FREEZE_TTL,
         )
         return await self._take(hold, [(grant, amount)])
+
+    async def resolve_abandoned(self, request_id: str) -> str | None:
+        """Resolve a hold left past its expiry by a crash: released when no upstream call was
+        recorded as started, otherwise settled at one message unit. Returns what was done."""
+        hold, _ = await self._locked_hold(request_id)
+        if hold.status != "held" or hold.expires_at > self.clock.now():
+            return None
+        if hold.started_at is None:
+            await self.release(request_id, reason="expired: no upstream call was recorded")
+            return "released"
+        unit = min(hold.amount, hold.unit_credits or 1)
+        await self.settle(request_id, unit)
+        hold.resolution = "expired after the upstream call started: charged one message unit"
+        return "settled"
 
     async def mark_started(self, request_id: str) -> None:
         updated = await self.repo.mark_started(request_id, self.clock.now())

@@ -99,6 +99,9 @@ class Hold(Base):
     status: Mapped[str] = mapped_column(String(16), default="held")
     amount: Mapped[int] = mapped_column(Integer)
     charged: Mapped[int] = mapped_column(Integer, default=0)
+    # Price of one message unit for this request: what the sweeper charges for a call that
+    # started and was never settled (1 credit, the cheapest unit, when the caller did not say).
+    unit_credits: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
