@@ -145,6 +145,7 @@ def _register_groups() -> None:
 
 
 _register_groups()
+app.command("fake-upstream")(import_module("caicaini.testing.commands").fake_upstream)
 
 
 def main() -> None:

@@ -29,7 +29,9 @@ ROUTER_MODULES = [
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.
-STARTUP_MODULES: list[str] = []
+STARTUP_MODULES: list[str] = [
+    "caicaini.gateway.upstreams.startup",
+]
 
 
 def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:

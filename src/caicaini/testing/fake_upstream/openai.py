@@ -67,7 +67,7 @@ def _tool_calls(reply: Reply) -> list[dict[str, Any]] | None:
     if not reply.tool:
         return None
     fn = {"name": reply.tool.name, "arguments": reply.tool.arguments}
-    return [{"id": "call_" + reply.tool.id[5:], "type": "function", "function": fn}]
+    return [{"id": "call_" + reply.tool.id[6:], "type": "function", "function": fn}]
 
 
 def completion(reply: Reply, b: Behaviour, model: str) -> dict[str, Any]:

@@ -1,0 +1,76 @@
+"""HTTP plumbing shared by the provider adapters: one pooled ``httpx.AsyncClient`` per
+provider, timeouts, and turning transport failures into ``UpstreamError``."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+
+from caicaini.errors import UpstreamError
+from caicaini.kit.sse import dumps
+
+# Connecting must be quick; a long generation may stay silent a while (Anthropic pings, but
+# not every provider does), so reads get the ten minutes Anthropic's own SDK allows.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=10.0)
+# Enough connections for 1,000 concurrent streams; idle ones kept for reuse.
+DEFAULT_LIMITS = httpx.Limits(max_connections=2000, max_keepalive_connections=256,
+                              keepalive_expiry=30.0)  # fmt: skip
+JSON = {"content-type": "application/json"}
+
+
+def make_client(
+    base_url: str,
+    *,
+    headers: dict[str, str],
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    limits: httpx.Limits | None = None,
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base_url.rstrip("/"),
+        headers=headers,
+        transport=transport,
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        limits=limits or DEFAULT_LIMITS,
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+def encode(body: object) -> bytes:
+    return dumps(body).encode()
+
+
+def retry_after(response: httpx.Response) -> int | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0, math.ceil(float(value)))
+    except ValueError:
+        return None
+
+
+def transport_error(exc: httpx.HTTPError, label: str) -> UpstreamError:
+    """A failure below HTTP (timeout, refused connection, reset) as an upstream error."""
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamError(f"{label} did not answer in time", status=504,
+                             error_type="timeout_error")  # fmt: skip
+    return UpstreamError(f"{label} could not be reached ({type(exc).__name__})", status=502,
+                         error_type="api_error")  # fmt: skip
+
+
+def default_error_type(status: int) -> str:
+    return {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        402: "billing_error",
+        403: "permission_error",
+        404: "not_found_error",
+        413: "request_too_large",
+        429: "rate_limit_error",
+        504: "timeout_error",
+        529: "overloaded_error",
+        503: "overloaded_error",
+    }.get(status, "api_error")

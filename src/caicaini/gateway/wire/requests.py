@@ -1,0 +1,294 @@
+"""Request translation between OpenAI Chat Completions and Anthropic Messages.
+
+``openai_request_to_anthropic`` turns what a client sent to ``/v1/chat/completions`` into the
+canonical (Anthropic) body. ``anthropic_request_to_openai`` turns the canonical body into what
+an OpenAI-compatible provider (Moonshot) accepts: system text and ``role:"system"`` entries
+become system messages, ``tool_use`` ↔ ``tool_calls`` (input object ↔ arguments string),
+``tool_result`` ↔ ``role:"tool"``, thinking ↔ ``reasoning_content`` (Moonshot wants it echoed),
+Anthropic-only fields (``thinking``, ``output_config``, ``context_management``,
+``cache_control``, ``service_tier``, ``top_k``...) are dropped, ``max_tokens`` is clamped to
+the model's limit and sent as ``max_completion_tokens``, and streamed calls always ask for
+the final usage chunk (``stream_options.include_usage``) so nothing is ever billed at zero.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from caicaini.errors import InvalidInput
+from caicaini.kit.sse import dumps
+
+DEFAULT_MAX_TOKENS = 4096
+
+
+# -- Anthropic -> OpenAI ---------------------------------------------------------------------
+def anthropic_request_to_openai(
+    body: dict[str, Any], max_output_tokens: int, *, model: str | None = None
+) -> dict[str, Any]:
+    messages: list[dict[str, Any]] = []
+    system = _text_of(body.get("system"))
+    if system:
+        messages.append({"role": "system", "content": system})
+    for message in body.get("messages") or []:
+        role = message.get("role")
+        if role == "assistant":
+            messages.append(_assistant_to_openai(message.get("content")))
+        elif role == "system":
+            messages.append({"role": "system", "content": _text_of(message.get("content"))})
+        else:
+            messages.extend(_user_to_openai(message.get("content")))
+    out: dict[str, Any] = {"model": model or body.get("model"), "messages": messages}
+    requested = body.get("max_tokens")
+    limit = max_output_tokens if not isinstance(requested, int) else requested
+    out["max_completion_tokens"] = max(1, min(limit, max_output_tokens))
+    if body.get("stream"):
+        out["stream"] = True
+        out["stream_options"] = {"include_usage": True}
+    for name in ("temperature", "top_p"):
+        if body.get(name) is not None:
+            out[name] = body[name]
+    if body.get("stop_sequences"):
+        out["stop"] = list(body["stop_sequences"])
+    tools = [_tool_to_openai(t) for t in body.get("tools") or [] if "input_schema" in t]
+    if tools:
+        out["tools"] = tools
+        choice = body.get("tool_choice")
+        if choice:
+            mapped = _tool_choice_to_openai(choice)
+            if mapped is not None:
+                out["tool_choice"] = mapped
+            if choice.get("disable_parallel_tool_use"):
+                out["parallel_tool_calls"] = False
+    return out
+
+
+def _text_of(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "\n\n".join(
+        b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
+    )
+
+
+def _assistant_to_openai(content: Any) -> dict[str, Any]:
+    if isinstance(content, str):
+        return {"role": "assistant", "content": content}
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    reasoning: list[str] = []
+    for block in content or []:
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(block.get("text", ""))
+        elif kind == "tool_use":
+            fn = {"name": block.get("name", ""), "arguments": dumps(block.get("input") or {})}
+            calls.append({"id": block.get("id", ""), "type": "function", "function": fn})
+        elif kind == "thinking" and block.get("thinking"):
+            reasoning.append(block["thinking"])
+    out: dict[str, Any] = {"role": "assistant", "content": "".join(texts) or None}
+    if calls:
+        out["tool_calls"] = calls
+    elif out["content"] is None:
+        out["content"] = ""
+    if reasoning:
+        out["reasoning_content"] = "".join(reasoning)
+    return out
+
+
+def _user_to_openai(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"role": "user", "content": content}]
+    results: list[dict[str, Any]] = []
+    parts: list[dict[str, Any]] = []
+    for block in content or []:
+        kind = block.get("type")
+        if kind == "tool_result":
+            text = _result_text(block.get("content"))
+            if block.get("is_error") and not text.startswith("Error"):
+                text = "Error: " + text
+            results.append({"role": "tool", "tool_call_id": block.get("tool_use_id", ""),
+                            "content": text})  # fmt: skip
+        elif kind == "text":
+            parts.append({"type": "text", "text": block.get("text", "")})
+        elif kind == "image":
+            url = _image_url(block.get("source") or {})
+            if url:
+                parts.append({"type": "image_url", "image_url": {"url": url}})
+        elif kind == "document":
+            source = block.get("source") or {}
+            if source.get("type") == "text":
+                parts.append({"type": "text", "text": source.get("data", "")})
+    if parts:
+        if all(p["type"] == "text" for p in parts):
+            results.append({"role": "user", "content": "\n\n".join(p["text"] for p in parts)})
+        else:
+            results.append({"role": "user", "content": parts})
+    return results
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(b.get("text", "") for b in content if b.get("type") == "text")
+    return ""
+
+
+def _image_url(source: dict[str, Any]) -> str | None:
+    if source.get("type") == "base64":
+        return f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
+    if source.get("type") == "url":
+        return str(source.get("url"))
+    return None
+
+
+def _tool_to_openai(tool: dict[str, Any]) -> dict[str, Any]:
+    fn: dict[str, Any] = {"name": tool["name"], "parameters": tool.get("input_schema") or {}}
+    if tool.get("description"):
+        fn["description"] = tool["description"]
+    return {"type": "function", "function": fn}
+
+
+def _tool_choice_to_openai(choice: dict[str, Any]) -> Any:
+    kind = choice.get("type")
+    if kind == "tool":
+        return {"type": "function", "function": {"name": choice.get("name")}}
+    return {"auto": "auto", "any": "required", "none": "none"}.get(kind or "")
+
+
+# -- OpenAI -> Anthropic ---------------------------------------------------------------------
+def openai_request_to_anthropic(
+    body: dict[str, Any], *, default_max_tokens: int = DEFAULT_MAX_TOKENS
+) -> dict[str, Any]:
+    """The canonical body for a ``/v1/chat/completions`` request (our model id kept).
+
+    Leading system/developer messages become ``system``; later ones stay as ``role:"system"``
+    entries. Without ``max_tokens``/``max_completion_tokens`` the given default applies.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise InvalidInput("messages: a list of messages is required", field="messages")
+    if body.get("n") not in (None, 1):
+        raise InvalidInput("n: only one choice per request is supported", field="n")
+    system: list[str] = []
+    messages: list[dict[str, Any]] = []
+    for message in body["messages"]:
+        if not isinstance(message, dict):
+            raise InvalidInput("messages: each message must be an object", field="messages")
+        role = message.get("role")
+        if role in ("system", "developer"):
+            text = _part_text(message.get("content"))
+            if messages:
+                messages.append({"role": "system", "content": text})
+            else:
+                system.append(text)
+        elif role == "assistant":
+            _append(messages, "assistant", _assistant_to_anthropic(message))
+        elif role == "tool":
+            block = {"type": "tool_result", "tool_use_id": message.get("tool_call_id", ""),
+                     "content": _part_text(message.get("content"))}  # fmt: skip
+            _append(messages, "user", [block])
+        elif role == "user":
+            _append(messages, "user", _user_parts_to_anthropic(message.get("content")))
+    limit = body.get("max_completion_tokens") or body.get("max_tokens") or default_max_tokens
+    out: dict[str, Any] = {"model": body.get("model"), "max_tokens": limit, "messages": messages}
+    if system:
+        out["system"] = "\n\n".join(system)
+    if body.get("stream"):
+        out["stream"] = True
+    if body.get("temperature") is not None:
+        out["temperature"] = min(float(body["temperature"]), 1.0)
+    if body.get("top_p") is not None:
+        out["top_p"] = body["top_p"]
+    stop = body.get("stop")
+    if stop:
+        out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    tools = [_tool_to_anthropic(t) for t in body.get("tools") or [] if t.get("function")]
+    if tools:
+        out["tools"] = tools
+        choice = _tool_choice_to_anthropic(body.get("tool_choice"))
+        if body.get("parallel_tool_calls") is False:
+            choice = (choice or {"type": "auto"}) | {"disable_parallel_tool_use": True}
+        if choice is not None:
+            out["tool_choice"] = choice
+    return out
+
+
+def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
+    """Consecutive turns of one role merge, as Anthropic expects alternation."""
+    if messages and messages[-1]["role"] == role and isinstance(messages[-1]["content"], list):
+        messages[-1]["content"].extend(blocks)
+    else:
+        messages.append({"role": role, "content": blocks})
+
+
+def _part_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _user_parts_to_anthropic(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    blocks: list[dict[str, Any]] = []
+    for part in content or []:
+        kind = part.get("type")
+        if kind == "text":
+            blocks.append({"type": "text", "text": part.get("text", "")})
+        elif kind == "image_url":
+            url = (part.get("image_url") or {}).get("url", "")
+            blocks.append({"type": "image", "source": _image_source(url)})
+    return blocks
+
+
+def _image_source(url: str) -> dict[str, Any]:
+    if url.startswith("data:") and ";base64," in url:
+        head, data = url[5:].split(";base64,", 1)
+        return {"type": "base64", "media_type": head or "image/png", "data": data}
+    return {"type": "url", "url": url}
+
+
+def _assistant_to_anthropic(message: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    text = _part_text(message.get("content"))
+    if text:
+        blocks.append({"type": "text", "text": text})
+    for call in message.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        blocks.append({"type": "tool_use", "id": call.get("id", ""), "name": fn.get("name", ""),
+                       "input": parse_arguments(fn.get("arguments"))})  # fmt: skip
+    return blocks or [{"type": "text", "text": ""}]
+
+
+def parse_arguments(raw: Any) -> dict[str, Any]:
+    """Tool-call arguments (a JSON string) as an object; {} when absent or malformed."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _tool_to_anthropic(tool: dict[str, Any]) -> dict[str, Any]:
+    fn = tool["function"]
+    schema = fn.get("parameters") or {"type": "object", "properties": {}}
+    out: dict[str, Any] = {"name": fn.get("name", ""), "input_schema": schema}
+    if fn.get("description"):
+        out["description"] = fn["description"]
+    return out
+
+
+def _tool_choice_to_anthropic(choice: Any) -> dict[str, Any] | None:
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        return {"type": "tool", "name": name} if name else None
+    return {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}.get(
+        choice or ""
+    )
