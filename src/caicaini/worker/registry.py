@@ -11,6 +11,7 @@ TASK_MODULES = [
     "caicaini.mail.tasks",
     "caicaini.audit.tasks",
     "caicaini.ledger.tasks",
+    "caicaini.subscriptions.tasks",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Subscriptions in the ledger: periods, their prorated monthly allowance, the free plan."""
