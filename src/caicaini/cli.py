@@ -26,6 +26,7 @@ app = typer.Typer(help="Caicaini: serve, operate and inspect the service.", no_a
 # (group name, module holding a Typer ``app``)
 COMMAND_GROUPS: list[tuple[str, str]] = [
     ("audit", "caicaini.audit.commands"),
+    ("keys", "caicaini.api_keys.commands"),
 ]
 
 # Run after migrations: ``async def after_migrate(ctx)`` (e.g. install the default catalogue).

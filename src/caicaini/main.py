@@ -26,6 +26,11 @@ log = get_logger(__name__)
 # Each module exposes ``router``; order matters only for overlapping paths.
 ROUTER_MODULES = [
     "caicaini.ops.endpoints",
+    "caicaini.gateway.anthropic_api",
+    "caicaini.gateway.openai_api",
+    "caicaini.gateway.models_api",
+    "caicaini.gateway.usage_api",
+    "caicaini.api_keys.endpoints",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.

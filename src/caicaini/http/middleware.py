@@ -69,7 +69,12 @@ class BodySizeLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self._declared_size(scope) > self.max_bytes:
+        # The gateway (/v1/) caps its own bodies so its 413 comes in the Anthropic/OpenAI shape.
+        if (
+            scope["type"] == "http"
+            and not scope["path"].startswith("/v1/")
+            and self._declared_size(scope) > self.max_bytes
+        ):
             body = b'{"error":{"code":"request_too_large","message":"request body too large"}}'
             await send(
                 {

@@ -1,0 +1,65 @@
+"""A short-lived in-process cache of key records for the gateway's hot path.
+
+Authenticating a key costs a checksum check and, on a miss, one indexed query. Records are kept
+for ``ttl`` seconds (5 by default), so a revocation made by another process takes effect within
+that bound; a revocation made in this process evicts the record at once (every live cache is
+told through ``invalidate_everywhere``).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+
+_live_caches: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """What the gateway needs to know about a key (no secret in here)."""
+
+    id: str
+    account_id: str
+    key_hash: str
+    usable: bool  # not revoked, not disabled, account active
+    account_status: str
+    expires_at: datetime | None
+    allowed_models: tuple[str, ...] | None
+    daily_credit_cap: int | None
+    monthly_credit_cap: int | None
+    rpm_override: int | None
+    concurrency_override: int | None
+    last_used_at: datetime | None
+
+
+class KeyCache:
+    def __init__(self, ttl: float = 5.0, max_entries: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, KeyRecord | None]] = {}
+        _live_caches.add(self)
+
+    def get(self, key_hash: str) -> tuple[bool, KeyRecord | None]:
+        """(hit, record); a cached ``None`` means "known not to exist"."""
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, key_hash: str, record: KeyRecord | None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (time.monotonic() + self.ttl, record)
+
+    def invalidate(self, key_hash: str) -> None:
+        self._entries.pop(key_hash, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def invalidate_everywhere(key_hash: str) -> None:
+    for cache in list(_live_caches):
+        cache.invalidate(key_hash)

@@ -1,0 +1,29 @@
+"""Errors of the API-key domain (rendered by each edge from the shared table)."""
+
+from __future__ import annotations
+
+from caicaini.errors import AuthenticationFailed, InsufficientCredits, PermissionDenied
+
+
+class InvalidApiKey(AuthenticationFailed):
+    """The key is malformed, unknown, revoked, disabled or expired (never say which)."""
+
+    code = "invalid_api_key"
+
+
+class ApiKeysNotInPlan(PermissionDenied):
+    """Only plans that include API keys may create them."""
+
+    code = "api_keys_not_in_plan"
+
+
+class ModelNotAllowedForKey(PermissionDenied):
+    """The key's owner restricted it to other models."""
+
+    code = "model_not_allowed_for_key"
+
+
+class KeyCapReached(InsufficientCredits):
+    """The key's daily or monthly credit cap is spent."""
+
+    code = "key_cap_reached"

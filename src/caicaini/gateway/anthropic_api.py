@@ -1,0 +1,62 @@
+"""The Anthropic-format endpoints: ``POST /v1/messages`` (any query string, e.g. Claude
+Code's ``?beta=true``), ``POST /v1/messages/count_tokens`` and ``HEAD /api/hello``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from caicaini.gateway import errors as _errors  # noqa: F401  (registers the error renderers)
+from caicaini.gateway.auth import authenticate
+from caicaini.gateway.pipeline import (
+    admit,
+    charge_headers,
+    forwarded_headers,
+    providers_for,
+    read_json,
+    resolve_rate,
+    send,
+)
+from caicaini.gateway.state import gateway_state
+from caicaini.gateway.streaming import anthropic_sse, stream_response
+from caicaini.gateway.upstreams.base import UpstreamRequest
+from caicaini.http.deps import app_context
+from caicaini.http.errors import request_id
+
+router = APIRouter(tags=["gateway"])
+
+
+@router.post("/v1/messages", include_in_schema=False)
+async def messages(request: Request) -> Response:
+    ctx = app_context(request)
+    body, size = await read_json(request, ctx.settings.max_body_bytes)
+    stream = body.get("stream") is True
+    call = await admit(request, body, size, endpoint="anthropic", stream=stream)
+    call.headers["request-id"] = request_id(request)
+    if stream:
+        return await stream_response(call, anthropic_sse)
+    message, charge = await send(call)
+    return JSONResponse(message, headers=charge_headers(call, charge))
+
+
+@router.post("/v1/messages/count_tokens", include_in_schema=False)
+async def count_tokens(request: Request) -> Response:
+    ctx = app_context(request)
+    state = gateway_state(ctx)
+    body, _size = await read_json(request, ctx.settings.max_body_bytes)
+    key = await authenticate(request, ctx, state)
+    rate = await resolve_rate(ctx, state, key.account_id, body.get("model"))
+    upstream = UpstreamRequest(
+        body=body,
+        upstream_model=rate.model.upstream_model,
+        max_output_tokens=rate.model.max_output_tokens,
+        headers=forwarded_headers(request),
+    )
+    tokens = await providers_for(ctx, rate)[0].count_tokens(upstream)
+    return JSONResponse({"input_tokens": tokens}, headers={"request-id": request_id(request)})
+
+
+@router.head("/api/hello", include_in_schema=False)
+async def hello() -> Response:
+    """Claude Code's connectivity probe: 200 without authentication."""
+    return Response(status_code=200)

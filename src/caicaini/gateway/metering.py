@@ -1,0 +1,249 @@
+"""Metering: the money side of one gateway message, exactly once.
+
+    quote   max_price(rate, input bound, max_tokens)  — the most the call can cost
+    hold    one short transaction: key caps checked, LedgerService.hold + mark_started
+            (unaffordable → max_tokens lowered to what is affordable; 0 → 402)
+    settle  one transaction: LedgerService.settle at the real units (capped at the hold) or
+            release when nothing was produced, plus the usage record, the signed receipt and
+            the key's last-used time
+
+The input bound is an estimate from the body size (``ceil(bytes / 3)`` tokens): it only
+bounds the hold, the charge uses upstream's own counts, and a charge never exceeds its hold.
+Holding and marking the call started share one transaction to keep the hot path at two
+database round trips; a crash in the microseconds between them and the upstream call costs
+the sweeper's one unit at most.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from caicaini.api_keys.cache import KeyRecord
+from caicaini.api_keys.errors import KeyCapReached
+from caicaini.api_keys.repository import ApiKeyRepository
+from caicaini.api_keys.service import LAST_USED_GRANULARITY
+from caicaini.context import AppContext
+from caicaini.errors import InsufficientCredits
+from caicaini.gateway import receipts
+from caicaini.gateway.repository import UsageRepository
+from caicaini.gateway.state import GatewayState
+from caicaini.gateway.upstreams.base import Usage
+from caicaini.kit.clock import start_of_month
+from caicaini.kit.credits import ceil_div
+from caicaini.kit.ids import new_id
+from caicaini.ledger.service import LedgerService
+from caicaini.models.usage import Receipt, UsageRecord
+from caicaini.plans.pricing import affordable_max_tokens, max_price, price
+from caicaini.plans.views import ModelRate
+
+BYTES_PER_TOKEN_BOUND = 3
+
+
+def input_bound(body_size: int) -> int:
+    return max(1, ceil_div(body_size, BYTES_PER_TOKEN_BOUND))
+
+
+@dataclass
+class Charge:
+    credits: int
+    units: int
+    remaining: int
+    receipt_id: str | None
+
+
+@dataclass
+class Meter:
+    ctx: AppContext
+    state: GatewayState
+    request_id: str
+    key: KeyRecord
+    rate: ModelRate
+    endpoint: str
+    stream: bool
+    input_tokens_bound: int
+    held: int = 0
+    lowered_to: int | None = None
+    provider: str = ""
+    settled: Charge | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    async def hold(self, max_tokens: int) -> int:
+        """Place the hold; returns the max_tokens the call may use (lowered if need be)."""
+        wanted = min(max(1, max_tokens), self.rate.model.max_output_tokens)
+        async with self.ctx.transaction() as session:
+            ledger = LedgerService(session, self.ctx.clock)
+            cap = await self._cap_left(session)
+            tokens = wanted if cap is None else self._affordable(wanted, cap, cap_hit=True)
+            try:
+                await self._take(ledger, tokens)
+                return self._placed(wanted, tokens)
+            except InsufficientCredits:
+                pass
+        # Not affordable in full: hold what the balance (and caps) allow, in a fresh transaction.
+        async with self.ctx.transaction() as session:
+            ledger = LedgerService(session, self.ctx.clock)
+            budget = await ledger.balance(self.key.account_id)
+            cap = await self._cap_left(session)
+            if cap is not None:
+                budget = min(budget, cap)
+            tokens = self._affordable(wanted, budget, cap_hit=False)
+            await self._take(ledger, tokens)
+            return self._placed(wanted, tokens)
+
+    def _affordable(self, wanted: int, budget: int, *, cap_hit: bool) -> int:
+        if max_price(self.rate, self.input_tokens_bound, wanted).credits <= budget:
+            return wanted
+        tokens = min(wanted, affordable_max_tokens(self.rate, self.input_tokens_bound, budget))
+        if tokens <= 0:
+            if cap_hit:
+                raise KeyCapReached("this API key has reached its credit cap for now")
+            raise InsufficientCredits(
+                "your credit balance is too low for this request; top up or wait for your "
+                "next monthly allowance"
+            )
+        return tokens
+
+    async def _take(self, ledger: LedgerService, tokens: int) -> None:
+        amount = max_price(self.rate, self.input_tokens_bound, tokens).credits
+        await ledger.hold(
+            self.key.account_id,
+            request_id=self.request_id,
+            amount=amount,
+            ttl_seconds=self.ctx.settings.hold_ttl_seconds,
+            key_id=self.key.id,
+        )
+        await ledger.mark_started(self.request_id)
+        self.held = amount
+
+    def _placed(self, wanted: int, tokens: int) -> int:
+        if tokens < wanted:
+            self.lowered_to = tokens
+        return tokens
+
+    async def _cap_left(self, session: Any) -> int | None:
+        key = self.key
+        if key.daily_credit_cap is None and key.monthly_credit_cap is None:
+            return None
+        now = self.ctx.clock.now()
+        repo = ApiKeyRepository(session)
+        left: list[int] = []
+        if key.daily_credit_cap is not None:
+            day = datetime(now.year, now.month, now.day, tzinfo=UTC)
+            left.append(key.daily_credit_cap - await repo.spent_since(key.id, day))
+        if key.monthly_credit_cap is not None:
+            month = start_of_month(now)
+            left.append(key.monthly_credit_cap - await repo.spent_since(key.id, month))
+        return max(0, min(left))
+
+    async def settle(self, usage: Usage | None, *, outcome: str) -> Charge:
+        """Charge for what upstream produced (``usage``), or release when ``usage`` is None.
+        Idempotent: a second call returns the first result."""
+        if self.settled is not None:
+            return self.settled
+        if not self.held:
+            self.settled = Charge(0, 0, 0, None)
+            return self.settled
+        now = self.ctx.clock.now()
+        units, credits = 0, 0
+        if usage is not None:
+            quoted = price(self.rate, usage.total_input, usage.output_tokens)
+            units, credits = quoted.units, min(quoted.credits, self.held)
+        async with self.ctx.transaction() as session:
+            ledger = LedgerService(session, self.ctx.clock)
+            receipt_id = None
+            if credits > 0:
+                settlement = await ledger.settle(self.request_id, credits)
+                credits = settlement.charged
+                receipt_id = self._receipt(
+                    session, now, usage or Usage(), units, credits, settlement.debits
+                )
+            else:
+                await ledger.release(self.request_id, reason=outcome)
+            UsageRepository(session).add(
+                self._record(now, usage or Usage(), units, credits, outcome)
+            )
+            await self._touch_key(session, now)
+            remaining = await ledger.balance(self.key.account_id)
+        self.settled = Charge(credits, units, remaining, receipt_id)
+        return self.settled
+
+    def _record(
+        self, now: datetime, usage: Usage, units: int, credits: int, outcome: str
+    ) -> UsageRecord:
+        return UsageRecord(
+            id=self.request_id,
+            account_id=self.key.account_id,
+            key_id=self.key.id,
+            model=self.rate.model.id,
+            provider=self.provider or "none",
+            endpoint=self.endpoint,
+            stream=self.stream,
+            outcome=outcome,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_creation_input_tokens=usage.cache_creation_input_tokens,
+            cache_read_input_tokens=usage.cache_read_input_tokens,
+            units=units,
+            rate=self.rate.credits_per_unit,
+            sheet_version=self.rate.sheet_version,
+            credits_held=self.held,
+            credits_charged=credits,
+            duration_ms=int((time.perf_counter() - self.started) * 1000),
+            created_at=now,
+        )
+
+    def _receipt(
+        self,
+        session: Any,
+        now: datetime,
+        usage: Usage,
+        units: int,
+        credits: int,
+        debits: list[tuple[str, int]],
+    ) -> str:
+        receipt_id = new_id("rcpt")
+        payload = {
+            "receipt_id": receipt_id,
+            "request_id": self.request_id,
+            "issued_at": now.isoformat(),
+            "account_id": self.key.account_id,
+            "key_id": self.key.id,
+            "model": self.rate.model.id,
+            "provider": self.provider or "none",
+            "usage": usage.to_anthropic(),
+            "units": units,
+            "rate": self.rate.credits_per_unit,
+            "sheet_version": self.rate.sheet_version,
+            "credits_charged": credits,
+            "grants_debited": [{"grant_id": g, "credits": c} for g, c in debits],
+        }
+        signature = receipts.sign(self.ctx.settings.secret_key, payload)
+        UsageRepository(session).add(
+            Receipt(
+                id=receipt_id,
+                request_id=self.request_id,
+                account_id=self.key.account_id,
+                payload=payload,
+                signature=signature,
+                created_at=now,
+            )
+        )
+        return receipt_id
+
+    async def _touch_key(self, session: Any, now: datetime) -> None:
+        """last_used_at is written at most once a minute per key and process."""
+        seen = self.state.touched.get(self.key.id)
+        granularity = LAST_USED_GRANULARITY.total_seconds()
+        if seen is not None and time.monotonic() - seen < granularity:
+            return
+        last = self.key.last_used_at
+        if seen is None and last is not None and (now - last).total_seconds() < granularity:
+            self.state.touched[self.key.id] = time.monotonic()
+            return
+        await ApiKeyRepository(session).touch(
+            self.key.id, now, not_since=now - LAST_USED_GRANULARITY
+        )
+        self.state.touched[self.key.id] = time.monotonic()

@@ -1,0 +1,264 @@
+"""The flow of one gateway message (both endpoints share it; only the wire format differs):
+
+    body ── read with a size cap (413) ── JSON (400) ── [OpenAI: translate to canonical]
+      │
+    authenticate   throttle bad-key addresses · checksum (no DB) · cached key record (TTL 5 s)
+      │
+    resolve        PlanService.rate_for (cached 5 s) · plan has keys · key's model list
+      │
+    admit          rate limits: rpm, messages/day, concurrency (one limiter call) → 429
+      │
+    hold           Meter.hold: quote max_price, key caps, LedgerService.hold + mark_started
+      │            (one transaction; max_tokens lowered if only part is affordable; 0 → 402)
+    call upstream  routes in order; the next route only before any byte reached the client
+      │
+    settle         in a ``finally``: Meter.settle at upstream's real usage (one transaction:
+                   ledger, usage record, signed receipt, key last-used) or release on failure
+
+Streams (``streaming``) run the same admission and hold, then settle when the response
+closes, whatever closed it: the end of the message, an upstream error, a client disconnect.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx
+from fastapi import Request
+
+from caicaini.api_keys.cache import KeyRecord
+from caicaini.api_keys.errors import ModelNotAllowedForKey
+from caicaini.context import AppContext
+from caicaini.errors import InvalidInput, PermissionDenied, UpstreamError
+from caicaini.gateway.auth import authenticate
+from caicaini.gateway.errors import GatewayRateLimited, RequestTooLarge
+from caicaini.gateway.metering import Charge, Meter, input_bound
+from caicaini.gateway.ratelimit import Admission, Limits
+from caicaini.gateway.state import GatewayState, gateway_state
+from caicaini.gateway.upstreams.base import Provider, UpstreamRequest, Usage
+from caicaini.http.errors import request_id
+from caicaini.plans.service import PlanService
+from caicaini.plans.views import AccountTerms, ModelRate
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
+
+
+async def read_json(request: Request, max_bytes: int) -> tuple[dict[str, Any], int]:
+    """The body as a JSON object, refusing oversize bodies before reading them whole."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise RequestTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise RequestTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    try:
+        body = json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"malformed JSON in the request body: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return body, size
+
+
+async def resolve_rate(
+    ctx: AppContext, state: GatewayState, account_id: str, model: Any
+) -> ModelRate:
+    if not isinstance(model, str) or not model:
+        raise InvalidInput("model: a model id is required", field="model")
+    cache_key = (account_id, model)
+    rate: ModelRate | None = state.rates.get(cache_key)
+    if rate is None:
+        async with ctx.transaction() as session:
+            rate = await PlanService(session, ctx.clock).rate_for(account_id, model)
+        state.rates.put(cache_key, rate)
+    return rate
+
+
+async def terms_for(ctx: AppContext, state: GatewayState, account_id: str) -> AccountTerms:
+    terms: AccountTerms | None = state.terms.get(account_id)
+    if terms is None:
+        async with ctx.transaction() as session:
+            terms = await PlanService(session, ctx.clock).terms_for(account_id)
+        state.terms.put(account_id, terms)
+    return terms
+
+
+def forwarded_headers(request: Request) -> dict[str, str]:
+    headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
+    for name, value in request.headers.items():
+        if name.startswith("x-fake-"):  # scripting hooks of the demo/fake provider
+            headers[name] = value
+    return headers
+
+
+def providers_for(ctx: AppContext, rate: ModelRate) -> list[Provider]:
+    registry = ctx.extras.get("providers")
+    if registry is None:
+        from caicaini.gateway.upstreams.registry import build_providers
+
+        registry = ctx.extras["providers"] = build_providers(ctx.settings)
+    routes: list[Provider] = registry.for_model(rate.model)
+    if not routes:
+        raise UpstreamError(
+            f"no provider is configured for {rate.model.id}",
+            status=503,
+            error_type="overloaded_error",
+        )
+    return routes
+
+
+def rate_limit_headers(admission: Admission) -> dict[str, str]:
+    return {
+        "anthropic-ratelimit-requests-limit": str(admission.limit),
+        "anthropic-ratelimit-requests-remaining": str(admission.remaining),
+        "x-ratelimit-limit-requests": str(admission.limit),
+        "x-ratelimit-remaining-requests": str(admission.remaining),
+        "x-ratelimit-reset-requests": f"{admission.reset_after}s",
+    }
+
+
+@dataclass
+class Call:
+    """One authenticated, admitted and held message, ready for upstream."""
+
+    ctx: AppContext
+    state: GatewayState
+    key: KeyRecord
+    rate: ModelRate
+    meter: Meter
+    upstream: UpstreamRequest
+    routes: list[Provider]
+    concurrency_bucket: str
+    slot: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    async def finish(self) -> None:
+        """Give the concurrency slot back (idempotent)."""
+        slot, self.slot = self.slot, None
+        if slot is not None:
+            await self.state.limiter.finish(self.concurrency_bucket, slot)
+
+    async def settle(self, usage: Usage | None, *, outcome: str) -> Charge:
+        """Settle (or release) and free the slot; shielded so a cancelled request still pays
+        exactly what it owes."""
+        with anyio.CancelScope(shield=True):
+            try:
+                return await self.meter.settle(usage, outcome=outcome)
+            finally:
+                await self.finish()
+
+
+async def admit(
+    request: Request, body: dict[str, Any], body_size: int, *, endpoint: str, stream: bool
+) -> Call:
+    ctx: AppContext = request.app.state.ctx
+    state = gateway_state(ctx)
+    key = await authenticate(request, ctx, state)
+    rate = await resolve_rate(ctx, state, key.account_id, body.get("model"))
+    if not rate.plan.api_keys:
+        raise PermissionDenied(f"the {rate.plan.name} plan does not include API access")
+    if key.allowed_models is not None and rate.model.id not in key.allowed_models:
+        raise ModelNotAllowedForKey(f"this API key may not use {rate.model.id}")
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise InvalidInput("max_tokens: a positive integer is required", field="max_tokens")
+
+    limits, bucket = _limits(key, rate)
+    admission = await state.limiter.admit(limits)
+    headers = rate_limit_headers(admission)
+    if not admission.allowed:
+        raise GatewayRateLimited(
+            _refusal_message(admission.refused_by, limits),
+            retry_after=admission.retry_after,
+            headers=headers,
+        )
+    meter = Meter(
+        ctx, state, request_id(request), key, rate, endpoint, stream, input_bound(body_size)
+    )
+    upstream = UpstreamRequest(
+        body=body,
+        upstream_model=rate.model.upstream_model,
+        max_output_tokens=rate.model.max_output_tokens,
+        headers=forwarded_headers(request),
+    )
+    call = Call(ctx, state, key, rate, meter, upstream, [], bucket, admission.slot, headers)
+    try:
+        call.routes = providers_for(ctx, rate)
+        body["max_tokens"] = await meter.hold(max_tokens)
+    except BaseException:
+        await call.finish()
+        raise
+    if meter.lowered_to is not None:
+        headers["caicaini-max-tokens-lowered"] = str(meter.lowered_to)
+    return call
+
+
+def _limits(key: KeyRecord, rate: ModelRate) -> tuple[Limits, str]:
+    plan = rate.plan
+    rpm_bucket = f"k:{key.id}" if key.rpm_override else f"a:{key.account_id}"
+    conc_bucket = f"k:{key.id}" if key.concurrency_override else f"a:{key.account_id}"
+    limits = Limits(
+        rpm=key.rpm_override or plan.rpm,
+        rpm_bucket=rpm_bucket,
+        per_day=plan.messages_per_day,
+        day_bucket=f"a:{key.account_id}",
+        concurrency=key.concurrency_override or plan.concurrency,
+        concurrency_bucket=conc_bucket,
+    )
+    return limits, conc_bucket
+
+
+def _refusal_message(refused_by: str | None, limits: Limits) -> str:
+    if refused_by == "per_day":
+        return f"daily message limit reached ({limits.per_day} messages per day)"
+    if refused_by == "concurrency":
+        return f"too many concurrent requests (limit {limits.concurrency}); retry shortly"
+    return f"rate limit reached ({limits.rpm} requests per minute)"
+
+
+def as_upstream_error(exc: Exception) -> UpstreamError:
+    if isinstance(exc, UpstreamError):
+        return exc
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamError("upstream request timed out", status=504, error_type="timeout_error")
+    return UpstreamError("upstream connection failed", status=502, error_type="api_error")
+
+
+async def send(call: Call) -> tuple[dict[str, Any], Charge]:
+    """A complete (non-streaming) message; settles in ``finally`` whatever happens."""
+    usage: Usage | None = None
+    outcome = "upstream_error"
+    try:
+        message: dict[str, Any] | None = None
+        for index, provider in enumerate(call.routes):
+            call.meter.provider = provider.name
+            try:
+                message = await provider.send(call.upstream)
+                break
+            except (UpstreamError, httpx.HTTPError) as exc:
+                error = as_upstream_error(exc)
+                if error.status in RETRYABLE_STATUSES and index + 1 < len(call.routes):
+                    continue
+                raise error from None
+        assert message is not None
+        usage, outcome = Usage.from_anthropic(message.get("usage")), "ok"
+    finally:
+        charge = await call.settle(usage, outcome=outcome)
+    return message, charge
+
+
+def charge_headers(call: Call, charge: Charge) -> dict[str, str]:
+    headers = dict(call.headers)
+    headers["caicaini-credits-charged"] = str(charge.credits)
+    headers["caicaini-credits-remaining"] = str(charge.remaining)
+    if charge.receipt_id:
+        headers["caicaini-receipt-id"] = charge.receipt_id
+    return headers

@@ -1,0 +1,65 @@
+"""Per-process gateway state, built at start-up into ``ctx.extras["gateway"]``: the key cache,
+short-lived plan/rate lookups, the rate limiter and the last-used bookkeeping."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from caicaini.api_keys.cache import KeyCache
+from caicaini.context import AppContext
+from caicaini.gateway.ratelimit import RateLimiter, build_rate_limiter
+
+T = TypeVar("T")
+
+LOOKUP_TTL_SECONDS = 5.0
+
+
+class TTLCache(Generic[T]):
+    """A tiny time-bounded memo for lookups that may be a few seconds stale (plan, rates)."""
+
+    def __init__(self, ttl: float = LOOKUP_TTL_SECONDS, max_entries: int = 50_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[Any, tuple[float, T]] = {}
+
+    def get(self, key: Any) -> T | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: Any, value: T) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass
+class GatewayState:
+    limiter: RateLimiter
+    keys: KeyCache = field(default_factory=KeyCache)
+    rates: TTLCache[Any] = field(default_factory=TTLCache)
+    terms: TTLCache[Any] = field(default_factory=TTLCache)
+    # key id -> monotonic time its last_used_at was last written by this process
+    touched: dict[str, float] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        await self.limiter.aclose()
+
+
+def gateway_state(ctx: AppContext) -> GatewayState:
+    state = ctx.extras.get("gateway")
+    if state is None:
+        state = GatewayState(limiter=build_rate_limiter(ctx.settings.redis_url))
+        ctx.extras["gateway"] = state
+    assert isinstance(state, GatewayState)
+    return state
+
+
+async def startup(ctx: AppContext) -> None:
+    gateway_state(ctx)

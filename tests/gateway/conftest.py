@@ -1,0 +1,62 @@
+"""Gateway fixtures: one fake upstream for the session (serving both providers' formats), a
+context wired to it with the default catalogue, and an in-process streaming client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from caicaini.context import AppContext
+from caicaini.kit.clock import FrozenClock
+from caicaini.main import create_app
+from caicaini.plans.hooks import install_default_catalogue
+from caicaini.testing.asgi_stream import StreamingASGITransport
+from caicaini.testing.fake_upstream import FakeScript, FakeUpstreamServer
+from tests.conftest import _empty_tables
+from tests.gateway.support import gateway_settings
+
+
+@pytest.fixture(scope="session")
+def fake_upstream() -> Iterator[FakeUpstreamServer]:
+    with FakeUpstreamServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(fake_upstream: FakeUpstreamServer) -> Iterator[FakeScript]:
+    """The fake's script, emptied before and after the test."""
+    fake_upstream.script.clear()
+    yield fake_upstream.script
+    fake_upstream.script.clear()
+
+
+@pytest.fixture
+async def gctx(
+    db_url: str, tmp_path: Path, clock: FrozenClock, fake_upstream: FakeUpstreamServer
+) -> AsyncIterator[AppContext]:
+    """A context on empty tables plus the default catalogue, routed to the fake upstream."""
+    context = AppContext.from_settings(
+        gateway_settings(db_url, tmp_path, fake_upstream), clock=clock
+    )
+    await _empty_tables(context.db)
+    await install_default_catalogue(context)
+    try:
+        yield context
+    finally:
+        await context.close()
+
+
+@pytest.fixture
+async def gclient(gctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process, responses streamed as they are produced (disconnects reach it)."""
+    app = create_app(ctx=gctx)
+    async with LifespanManager(app) as manager:
+        transport = StreamingASGITransport(manager.app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", timeout=30
+        ) as http:
+            yield http

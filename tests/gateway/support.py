@@ -1,0 +1,126 @@
+"""Helpers for gateway tests: paying customers, keys, balances and the usage they left."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from caicaini.api_keys.service import ApiKeyService, KeyOptions
+from caicaini.audit.service import Actor
+from caicaini.config import Settings
+from caicaini.context import AppContext
+from caicaini.kit.ids import new_id
+from caicaini.ledger.service import LedgerService
+from caicaini.ledger.verify import verify_ledger
+from caicaini.models.accounts import Account
+from caicaini.models.subscriptions import SubscriptionPeriod
+from caicaini.models.usage import Receipt, UsageRecord
+from caicaini.testing.fake_upstream import FakeUpstreamServer
+from tests.conftest import make_settings
+
+CLAUDE = "claude-sonnet-4-5"  # plus: 3 credits per unit
+KIMI = "kimi-k2.7-code"  # plus: 2 credits per unit
+RATES = {CLAUDE: 3, KIMI: 2, "claude-haiku-4-5": 1, "kimi-k2.5": 1}
+
+
+def gateway_settings(
+    db_url: str, data_dir: Path, fake: FakeUpstreamServer, **overrides: Any
+) -> Settings:
+    return make_settings(
+        db_url,
+        data_dir,
+        anthropic_base_url=fake.anthropic_base_url,
+        moonshot_base_url=fake.openai_base_url,
+        **overrides,
+    )
+
+
+async def customer(
+    ctx: AppContext, *, plan: str = "plus", credits: int = 1000, email: str | None = None
+) -> str:
+    """An active account on ``plan`` (a running period) holding ``credits`` top-up credits."""
+    account_id = new_id("acct")
+    now = ctx.clock.now()
+    async with ctx.transaction() as session:
+        session.add(
+            Account(
+                id=account_id,
+                email=email or f"{account_id}@example.com",
+                password_hash="x",
+                date_of_birth=date(1990, 1, 1),
+                country="US",
+                status="active",
+                is_operator=False,
+                session_version=1,
+                created_at=now,
+            )
+        )
+        await session.flush()
+        if plan != "free":
+            session.add(
+                SubscriptionPeriod(
+                    id=new_id("per"),
+                    account_id=account_id,
+                    plan_name=plan,
+                    sheet_version=1,
+                    allowance=0,
+                    starts_at=now - timedelta(hours=1),
+                    ends_at=now + timedelta(days=30),
+                    confirmed_at=now - timedelta(hours=1),
+                    idempotency_key=new_id("idem"),
+                    complimentary=True,
+                    status="active",
+                    created_at=now,
+                )
+            )
+        if credits:
+            await LedgerService(session, ctx.clock).grant(
+                account_id, credits, "topup", idempotency_key=new_id("test")
+            )
+    return account_id
+
+
+async def issue_key(ctx: AppContext, account_id: str, **options: Any) -> str:
+    async with ctx.transaction() as session:
+        _key, secret = await ApiKeyService(session, ctx.clock).create(
+            account_id, KeyOptions(**options), actor=Actor("operator")
+        )
+    return secret
+
+
+async def balance(ctx: AppContext, account_id: str) -> int:
+    async with ctx.transaction() as session:
+        return await LedgerService(session, ctx.clock).balance(account_id)
+
+
+async def usage_of(ctx: AppContext, account_id: str) -> list[UsageRecord]:
+    async with ctx.transaction() as session:
+        stmt = select(UsageRecord).where(UsageRecord.account_id == account_id)
+        return list((await session.scalars(stmt.order_by(UsageRecord.created_at))).all())
+
+
+async def receipts_of(ctx: AppContext, account_id: str) -> list[Receipt]:
+    async with ctx.transaction() as session:
+        stmt = select(Receipt).where(Receipt.account_id == account_id)
+        return list((await session.scalars(stmt)).all())
+
+
+async def assert_books_balance(ctx: AppContext) -> None:
+    async with ctx.transaction() as session:
+        assert await verify_ledger(session, ctx.clock.now()) == []
+
+
+def anthropic_headers(key: str, **extra: str) -> dict[str, str]:
+    return {"x-api-key": key, "anthropic-version": "2023-06-01", **extra}
+
+
+def message_body(model: str = CLAUDE, text: str = "hello there", **extra: Any) -> dict[str, Any]:
+    return {
+        "model": model,
+        "max_tokens": 1000,
+        "messages": [{"role": "user", "content": text}],
+        **extra,
+    }
