@@ -15,7 +15,9 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (
         CheckConstraint("daily_credit_cap IS NULL OR daily_credit_cap >= 0", name="daily_cap"),
-        CheckConstraint("monthly_credit_cap IS NULL OR monthly_credit_cap >= 0", name="monthly_cap"),
+        CheckConstraint(
+            "monthly_credit_cap IS NULL OR monthly_credit_cap >= 0", name="monthly_cap"
+        ),
         CheckConstraint("rpm_override IS NULL OR rpm_override > 0", name="rpm_override"),
         CheckConstraint(
             "concurrency_override IS NULL OR concurrency_override > 0", name="concurrency_override"
