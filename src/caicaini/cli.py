@@ -27,6 +27,8 @@ app = typer.Typer(help="Caicaini: serve, operate and inspect the service.", no_a
 COMMAND_GROUPS: list[tuple[str, str]] = [
     ("audit", "caicaini.audit.commands"),
     ("keys", "caicaini.api_keys.commands"),
+    ("users", "caicaini.accounts.commands"),
+    ("demo", "caicaini.accounts.demo"),
 ]
 
 # Run after migrations: ``async def after_migrate(ctx)`` (e.g. install the default catalogue).

@@ -31,6 +31,9 @@ ROUTER_MODULES = [
     "caicaini.gateway.models_api",
     "caicaini.gateway.usage_api",
     "caicaini.api_keys.endpoints",
+    "caicaini.accounts.endpoints",
+    "caicaini.web.auth_pages",
+    "caicaini.web.pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.

@@ -1,0 +1,1 @@
+"""Trust and safety: one person, one account (ARCHITECTURE §4)."""

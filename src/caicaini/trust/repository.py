@@ -1,0 +1,69 @@
+"""SQL for sign-up/login signals (IP address, device fingerprint hash)."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caicaini.models.accounts import Account, AccountSignal
+
+
+class SignalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, signal: AccountSignal) -> None:
+        self.session.add(signal)
+
+    async def has(self, account_id: str, kind: str, value: str) -> bool:
+        stmt = select(AccountSignal.id).where(
+            AccountSignal.account_id == account_id,
+            AccountSignal.kind == kind,
+            AccountSignal.value == value,
+        )
+        return (await self.session.scalars(stmt.limit(1))).first() is not None
+
+    async def signals_of(self, account_id: str) -> list[tuple[str, str]]:
+        stmt = (
+            select(AccountSignal.kind, AccountSignal.value)
+            .where(AccountSignal.account_id == account_id)
+            .distinct()
+        )
+        return [(kind, value) for kind, value in (await self.session.execute(stmt)).all()]
+
+    async def accounts_sharing(
+        self, pairs: list[tuple[str, str]], *, exclude: str | None = None
+    ) -> list[tuple[Account, str]]:
+        """(account, kind) for every account that has one of the (kind, value) signals."""
+        if not pairs:
+            return []
+        stmt = (
+            select(Account, AccountSignal.kind)
+            .join(AccountSignal, AccountSignal.account_id == Account.id)
+            .where(tuple_(AccountSignal.kind, AccountSignal.value).in_(pairs))
+            .distinct()
+            .order_by(Account.created_at)
+        )
+        if exclude is not None:
+            stmt = stmt.where(Account.id != exclude)
+        return [(account, kind) for account, kind in (await self.session.execute(stmt)).all()]
+
+    async def earlier_account_on_device(self, account_id: str) -> bool:
+        mine = select(AccountSignal.value).where(
+            AccountSignal.account_id == account_id, AccountSignal.kind == "device"
+        )
+        me = select(Account.created_at).where(Account.id == account_id).scalar_subquery()
+        stmt = (
+            select(Account.id)
+            .join(AccountSignal, AccountSignal.account_id == Account.id)
+            .where(
+                and_(
+                    AccountSignal.kind == "device",
+                    AccountSignal.value.in_(mine),
+                    Account.id != account_id,
+                    Account.created_at <= me,
+                )
+            )
+            .limit(1)
+        )
+        return (await self.session.scalars(stmt)).first() is not None

@@ -1,0 +1,213 @@
+"""Pages: landing, terms, dashboard, settings, and the development-only mail viewer."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+
+from caicaini.accounts import csrf
+from caicaini.accounts.closure import ClosureService
+from caicaini.accounts.deps import (
+    SCOPE_KEY,
+    CurrentAccount,
+    clear_session_cookie,
+    current_account,
+    optional_account,
+)
+from caicaini.accounts.service import AccountService
+from caicaini.context import AppContext
+from caicaini.errors import NotFound
+from caicaini.http.deps import app_context, client_ip
+from caicaini.mail.repository import OutboxRepository
+from caicaini.web.rendering import HERE, remember_form, render
+
+router = APIRouter(include_in_schema=False)
+
+TERMS_LAST_UPDATED = "26 November 2026"
+STATIC_FILES = {"style.css": "text/css", "fingerprint.js": "text/javascript"}
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> Response:
+    if name not in STATIC_FILES:
+        raise NotFound("not found")
+    return FileResponse(
+        HERE / "static" / name,
+        media_type=STATIC_FILES[name],
+        headers={"cache-control": "public, max-age=3600"},
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def landing(request: Request) -> Response:
+    await optional_account(request)
+    return render(request, "landing.html")
+
+
+@router.get("/terms", response_class=HTMLResponse)
+async def terms(request: Request) -> Response:
+    await optional_account(request)
+    return render(
+        request, "terms.html", {"blocks": terms_blocks(), "last_updated": TERMS_LAST_UPDATED}
+    )
+
+
+@lru_cache(maxsize=1)
+def terms_blocks() -> list[tuple[str, Any]]:
+    """(kind, content) blocks from the plain-text Terms: headings, paragraphs, lists.
+    ``[label](/path)`` in the text becomes a link."""
+    lines = (HERE / "content" / "terms-of-service.txt").read_text().splitlines()
+    blocks: list[tuple[str, Any]] = []
+    for line in lines[1:]:
+        text = line.strip()
+        if not text or text == "Last updated":
+            continue
+        if re.match(r"^\d+\. [A-Z]", text) and len(text) < 60:
+            blocks.append(("h2", text))
+        elif text.startswith("- "):
+            if not blocks or blocks[-1][0] != "ul":
+                blocks.append(("ul", []))
+            blocks[-1][1].append(_links(text[2:]))
+        else:
+            blocks.append(("p", _links(text)))
+    return blocks
+
+
+def _links(text: str) -> Markup:
+    escaped = str(escape(text))
+    linked = re.sub(r"\[([^\]]+)\]\((/[^)\s]*)\)", r'<a href="\2">\1</a>', escaped)
+    return Markup(linked)  # noqa: S704  (the text was escaped before the links were added)
+
+
+async def _balance(ctx: AppContext, account_id: str) -> int | None:
+    # --- credits block: shown once caicaini.ledger exists (credits engineer owns the data) ---
+    if importlib.util.find_spec("caicaini.ledger.service") is None:
+        return None
+    from caicaini.ledger.service import LedgerService
+
+    async with ctx.transaction() as session:
+        return int(await LedgerService(session, ctx.clock).balance(account_id))
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    ctx = app_context(request)
+    async with ctx.transaction() as session:
+        account = await AccountService(session, ctx.clock, ctx.settings).get(me.id)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "profile": account,
+            "balance": await _balance(ctx, me.id),
+            "sent": request.query_params.get("sent") == "1",
+        },
+    )
+
+
+@router.post("/dashboard/resend-verification")
+async def resend_verification(
+    request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    csrf.check_session_token(me.csrf_token, (await request.form()).get(csrf.FIELD))  # type: ignore[arg-type]
+    async with ctx.transaction() as session:
+        service = AccountService(session, ctx.clock, ctx.settings)
+        account = await service.get(me.id)
+        if account.email_verified_at is None:
+            await service.send_verification(account)
+    return RedirectResponse("/dashboard?sent=1", status_code=303)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(
+    request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    return render(request, "settings.html", {"notice": request.query_params.get("done")})
+
+
+async def _settings_form(request: Request, me: CurrentAccount) -> dict[str, str]:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    remember_form(request, "settings.html", {"form_name": request.url.path.rsplit("/", 1)[-1]})
+    csrf.check_session_token(me.csrf_token, form.get(csrf.FIELD))
+    return form
+
+
+@router.post("/settings/password")
+async def settings_password(
+    request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    form = await _settings_form(request, me)
+    async with ctx.transaction() as session:
+        service = AccountService(session, ctx.clock, ctx.settings)
+        await service.change_password(
+            await service.get(me.id),
+            current=form.get("current_password", ""),
+            new=form.get("new_password", ""),
+            keep_session_id=me.session_id,
+            ip=client_ip(request),
+        )
+    return RedirectResponse("/settings?done=password", status_code=303)
+
+
+@router.post("/settings/email")
+async def settings_email(
+    request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    form = await _settings_form(request, me)
+    async with ctx.transaction() as session:
+        service = AccountService(session, ctx.clock, ctx.settings)
+        await service.request_email_change(
+            await service.get(me.id),
+            new_email=form.get("new_email", ""),
+            password=form.get("password", ""),
+            ip=client_ip(request),
+        )
+    return RedirectResponse("/settings?done=email", status_code=303)
+
+
+@router.post("/settings/close")
+async def settings_close(
+    request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    form = await _settings_form(request, me)
+    async with ctx.transaction() as session:
+        account = await AccountService(session, ctx.clock, ctx.settings).get(me.id)
+        await ClosureService(session, ctx.clock, ctx.settings).close_own_account(
+            account,
+            password=form.get("password", ""),
+            reason=form.get("reason", ""),
+            ip=client_ip(request),
+        )
+    request.scope.pop(SCOPE_KEY, None)
+    response = render(
+        request,
+        "message.html",
+        {
+            "title": "Account closed",
+            "message": "Your account is closed. We are sorry to see you go.",
+            "link": ("/", "Back to the home page"),
+        },
+    )
+    clear_session_cookie(response, ctx.settings)
+    return response
+
+
+@router.get("/dev/mail", response_class=HTMLResponse)
+async def dev_mail(request: Request) -> Response:
+    ctx = app_context(request)
+    if ctx.settings.env == "production":
+        raise NotFound("not found")
+    await optional_account(request)
+    async with ctx.transaction() as session:
+        mails = await OutboxRepository(session).recent()
+    return render(request, "dev_mail.html", {"mails": mails})
