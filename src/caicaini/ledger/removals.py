@@ -87,17 +87,17 @@ class LedgerRemovals(LedgerCore):
                 grant, "forfeit", -grant.remaining, key=key, op=idempotency_key, reason=reason
             )
             self._close(grant, "forfeited")
-        if not any(g.status == "forfeited" and g.closed_at == self.clock.now() for g in grants):
-            # Record the operation even when nothing was left, so a replay stays a replay.
-            self._entry(
-                None,
-                "forfeit",
-                0,
-                key=idempotency_key,
-                op=idempotency_key,
-                reason=reason,
-                account_id=account_id,
-            )
+        # One entry for the operation itself, so a replay is recognised even when nothing
+        # was left to forfeit.
+        self._entry(
+            None,
+            "forfeit",
+            0,
+            key=idempotency_key,
+            op=idempotency_key,
+            reason=reason,
+            account_id=account_id,
+        )
         await self.repo.flush()
         await AuditService(self.session, self.clock).record(
             "credits.forfeited",

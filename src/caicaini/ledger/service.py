@@ -201,3 +201,7 @@ class LedgerService(LedgerRemovals):
             )
         self._resolve(hold, "released", charged=0, resolution=reason)
         await self.repo.flush()
+
+
+# Importing the ledger registers its account-closure hook (forfeit remaining credits).
+from caicaini.ledger import hooks as _hooks  # noqa: E402, F401
