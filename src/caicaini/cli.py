@@ -26,6 +26,8 @@ app = typer.Typer(help="Caicaini: serve, operate and inspect the service.", no_a
 # (group name, module holding a Typer ``app``)
 COMMAND_GROUPS: list[tuple[str, str]] = [
     ("audit", "caicaini.audit.commands"),
+    ("orders", "caicaini.payments.order_commands"),
+    ("payments", "caicaini.payments.commands"),
     ("keys", "caicaini.api_keys.commands"),
     ("users", "caicaini.accounts.commands"),
     ("demo", "caicaini.accounts.demo"),
@@ -149,6 +151,7 @@ def _register_groups() -> None:
 
 _register_groups()
 app.command("fake-upstream")(import_module("caicaini.testing.commands").fake_upstream)
+app.command("fake-nowpayments")(import_module("caicaini.payments.commands").fake_nowpayments)
 
 
 def main() -> None:

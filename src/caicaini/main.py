@@ -26,6 +26,7 @@ log = get_logger(__name__)
 # Each module exposes ``router``; order matters only for overlapping paths.
 ROUTER_MODULES = [
     "caicaini.ops.endpoints",
+    "caicaini.payments.endpoints",
     "caicaini.gateway.anthropic_api",
     "caicaini.gateway.openai_api",
     "caicaini.gateway.models_api",
@@ -38,6 +39,7 @@ ROUTER_MODULES = [
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.
 STARTUP_MODULES: list[str] = [
+    "caicaini.payments.runtime",
     "caicaini.gateway.upstreams.startup",
 ]
 

@@ -3,7 +3,8 @@
     with LiveServer(app) as server:
         httpx.get(server.url + "/healthz")
 
-The app gets its own event loop in the thread; ``__exit__`` stops it and waits.
+The app gets its own event loop in the thread; ``__exit__`` stops it, runs ``cleanup`` (e.g.
+dispose a database engine created for that loop) and waits.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -19,8 +21,17 @@ import uvicorn
 
 
 class LiveServer:
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off"):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        lifespan: str = "off",
+        cleanup: Callable[[], Awaitable[None]] | None = None,
+    ):
         self.app = app
+        self.cleanup = cleanup
         self.host = host
         self.port = port
         self.lifespan = lifespan
@@ -46,7 +57,7 @@ class LiveServer:
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])),
+            target=lambda: asyncio.run(self._serve(server, sock)),
             name="live-server",
             daemon=True,
         )
@@ -57,6 +68,13 @@ class LiveServer:
                 raise RuntimeError("live server failed to start")
             time.sleep(0.005)
         return self
+
+    async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            if self.cleanup is not None:
+                await self.cleanup()
 
     def stop(self) -> None:
         if self._server is not None:
