@@ -26,6 +26,9 @@ app = typer.Typer(help="Caicaini: serve, operate and inspect the service.", no_a
 # (group name, module holding a Typer ``app``)
 COMMAND_GROUPS: list[tuple[str, str]] = [
     ("audit", "caicaini.audit.commands"),
+    ("credits", "caicaini.ledger.commands"),
+    ("ledger", "caicaini.ledger.ledger_commands"),
+    ("plans", "caicaini.plans.commands"),
     ("orders", "caicaini.payments.order_commands"),
     ("payments", "caicaini.payments.commands"),
     ("keys", "caicaini.api_keys.commands"),

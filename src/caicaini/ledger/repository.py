@@ -115,3 +115,10 @@ class LedgerRepository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+
+async def account_id_by_email(session: AsyncSession, email: str) -> str | None:
+    from caicaini.models.accounts import Account
+
+    stmt = select(Account.id).where(func.lower(Account.email) == email.strip().lower())
+    return (await session.execute(stmt)).scalar_one_or_none()
