@@ -36,8 +36,11 @@ def request(text: str = "hello there", **body: Any) -> UpstreamRequest:
         "messages": [{"role": "user", "content": text}],
     }
     payload.update(body)
-    headers = {"anthropic-version": "2023-06-01", "anthropic-beta": "a-2025,b-2026",
-               "authorization": "Bearer client-key-must-not-leak"}  # fmt: skip
+    headers = {
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": "a-2025,b-2026",
+        "authorization": "Bearer client-key-must-not-leak",
+    }
     return UpstreamRequest(
         payload, upstream_model="up-model", max_output_tokens=64, headers=headers
     )
@@ -101,8 +104,14 @@ async def test_anthropic_request_passes_through_with_headers(upstream: FakeUpstr
 
 async def test_moonshot_request_is_translated(upstream: FakeUpstreamServer) -> None:
     p = OpenAICompatProvider(upstream.openai_base_url, "sk-moon-up")
-    req = request(max_tokens=32000, system=[{"type": "text", "text": "be brief"}],
-                  thinking={"type": "adaptive"}, context_management={}, output_config={})  # fmt: skip
+    system = [{"type": "text", "text": "be brief"}]
+    req = request(
+        max_tokens=32000,
+        system=system,
+        thinking={"type": "adaptive"},
+        context_management={},
+        output_config={},
+    )
     req.body["messages"].insert(0, {"role": "system", "content": "policy"})
     async for _ in p.stream(req):
         pass
