@@ -26,6 +26,9 @@ log = get_logger(__name__)
 # Each module exposes ``router``; order matters only for overlapping paths.
 ROUTER_MODULES = [
     "caicaini.ops.endpoints",
+    "caicaini.plans.endpoints",
+    "caicaini.ledger.endpoints",
+    "caicaini.notices.endpoints",
     "caicaini.payments.endpoints",
     "caicaini.gateway.anthropic_api",
     "caicaini.gateway.openai_api",

@@ -154,3 +154,21 @@ async def test_a_reminder_three_days_before_the_end_then_back_to_free(
         subjects = (await session.scalars(select(OutboxEmail.subject))).all()
     assert any("ends on 26 December 2026" in s for s in subjects)
     assert any("has ended" in s for s in subjects)
+
+
+async def test_a_cancelled_period_issues_nothing_more_and_the_account_is_free_again(
+    ctx: AppContext, clock: FrozenClock
+) -> None:
+    await install_default_catalogue(ctx)
+    alice = await make_account(ctx)
+    await _subscribe(ctx, alice)
+    async with ctx.transaction() as session:
+        service = SubscriptionService(session, ctx.clock)
+        period = await service.current_period(alice)
+        assert period is not None
+        await service.cancel_period(period.id, reason="payment reversed", actor=Actor("system"))
+        await service.cancel_period(period.id, reason="payment reversed", actor=Actor("system"))
+        assert await service.current_period(alice) is None
+        assert (await PlanService(session, ctx.clock).terms_for(alice)).plan.name == "free"
+    clock.set(DEC_1)
+    assert await issue_allowances(ctx) == 0

@@ -44,6 +44,11 @@ class PlanService:
             self._sheets[version] = loaded
         return self._sheets[version]
 
+    async def scheduled_sheets(self) -> list[PriceSheetView]:
+        """Published versions that take effect later (announced changes)."""
+        rows = await self.repo.scheduled_after(self.clock.now())
+        return [await self.sheet(row.version) for row in rows]
+
     async def product(self, name: str) -> ProductView:
         sheet = await self.current_sheet()
         kind, _, item = name.partition(":")

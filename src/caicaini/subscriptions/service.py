@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.audit.service import Actor, AuditService
-from caicaini.errors import InvalidInput
+from caicaini.errors import InvalidInput, NotFound
 from caicaini.kit.clock import Clock, start_of_next_month
 from caicaini.kit.ids import new_id
 from caicaini.ledger.service import LedgerService
@@ -144,6 +144,30 @@ class SubscriptionService:
             details={"plan": plan_name, "starts_at": period.starts_at.isoformat()},
         )
         return period
+
+    async def cancel_period(self, period_id: str, *, reason: str, actor: Actor) -> Period:
+        """End a period now (payment reversed, chargeback): parts not yet issued never will
+        be, and the account is back on the free plan. Granted credits are left to the caller
+        (``LedgerService.remove_remaining``). Idempotent; audited."""
+        row = await self.repo.period(period_id)
+        if row is None:
+            raise NotFound("no such subscription period")
+        if row.status == "cancelled":
+            return period_view(row)
+        now = self.clock.now()
+        row.status, row.ended_at = "cancelled", now
+        if row.ends_at > now:
+            row.ends_at = max(row.starts_at + timedelta(seconds=1), now)
+        await self.repo.flush()
+        await AuditService(self.session, self.clock).record(
+            "subscription.cancelled",
+            actor=actor,
+            target_type="subscription_period",
+            target_id=row.id,
+            subject_account_id=row.account_id,
+            details={"reason": reason},
+        )
+        return period_view(row)
 
     async def current_period(self, account_id: str) -> Period | None:
         row = await self.repo.running(account_id, self.clock.now())
