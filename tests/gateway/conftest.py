@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
 from caicaini.context import AppContext
 from caicaini.kit.clock import FrozenClock
@@ -51,10 +52,14 @@ async def gctx(
 
 
 @pytest.fixture
-async def gclient(gctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+def gapp(gctx: AppContext) -> FastAPI:
+    return create_app(ctx=gctx)
+
+
+@pytest.fixture
+async def gclient(gapp: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app in-process, responses streamed as they are produced (disconnects reach it)."""
-    app = create_app(ctx=gctx)
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(gapp) as manager:
         transport = StreamingASGITransport(manager.app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(
             transport=transport, base_url="http://testserver", timeout=30

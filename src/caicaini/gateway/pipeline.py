@@ -21,11 +21,12 @@ closes, whatever closed it: the end of the message, an upstream error, a client 
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-import anyio
 import httpx
 from fastapi import Request
 
@@ -42,6 +43,8 @@ from caicaini.gateway.upstreams.base import Provider, UpstreamRequest, Usage
 from caicaini.http.errors import request_id
 from caicaini.plans.service import PlanService
 from caicaini.plans.views import AccountTerms, ModelRate
+
+T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
@@ -147,13 +150,26 @@ class Call:
             await self.state.limiter.finish(self.concurrency_bucket, slot)
 
     async def settle(self, usage: Usage | None, *, outcome: str) -> Charge:
-        """Settle (or release) and free the slot; shielded so a cancelled request still pays
-        exactly what it owes."""
-        with anyio.CancelScope(shield=True):
-            try:
-                return await self.meter.settle(usage, outcome=outcome)
-            finally:
-                await self.finish()
+        """Settle (or release) and free the slot. Runs to completion even when the request's
+        task is cancelled (a client gone): the money must always be put right."""
+        return await to_completion(self._settle(usage, outcome))
+
+    async def _settle(self, usage: Usage | None, outcome: str) -> Charge:
+        try:
+            return await self.meter.settle(usage, outcome=outcome)
+        finally:
+            await self.finish()
+
+
+_settling: set[asyncio.Task[Any]] = set()
+
+
+async def to_completion(work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work`` in its own task, shielded: cancelling the caller does not stop it."""
+    task = asyncio.ensure_future(work)
+    _settling.add(task)
+    task.add_done_callback(_settling.discard)
+    return await asyncio.shield(task)
 
 
 async def admit(

@@ -20,14 +20,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio
 import httpx
 from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from caicaini.errors import UpstreamError
-from caicaini.gateway.pipeline import RETRYABLE_STATUSES, Call, as_upstream_error
+from caicaini.gateway.pipeline import RETRYABLE_STATUSES, Call, as_upstream_error, to_completion
 from caicaini.gateway.upstreams.base import Provider, Usage
 from caicaini.kit.credits import ceil_div
 
@@ -217,12 +216,14 @@ class MeteredStream(StreamingResponse):
         except (ClientDisconnect, OSError):
             pass  # the client left; on_close charges what was produced
         finally:
-            with anyio.CancelScope(shield=True):
-                closer = getattr(self._content, "aclose", None)
-                if closer is not None:
-                    with contextlib.suppress(Exception):
-                        await closer()
-                await self._on_close()
+            await to_completion(self._close())
+
+    async def _close(self) -> None:
+        closer = getattr(self._content, "aclose", None)
+        if closer is not None:
+            with contextlib.suppress(Exception):
+                await closer()
+        await self._on_close()
 
 
 async def stream_response(

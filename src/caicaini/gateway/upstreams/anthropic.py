@@ -22,6 +22,7 @@ from caicaini.gateway.upstreams.http import (
     JSON,
     default_error_type,
     encode,
+    json_body,
     make_client,
     retry_after,
     transport_error,
@@ -65,8 +66,12 @@ def error_from_response(response: httpx.Response, label: str) -> UpstreamError:
             message = str(error.get("message") or "")
     except ValueError:
         message = response.text[:500]
-    exc = UpstreamError(message or f"{label} answered HTTP {status}", status=status,
-                        error_type=error_type, retry_after=retry_after(response))  # fmt: skip
+    exc = UpstreamError(
+        message or f"{label} answered HTTP {status}",
+        status=status,
+        error_type=error_type,
+        retry_after=retry_after(response),
+    )
     request_id = response.headers.get("request-id")
     if request_id:
         exc.details["request_id"] = request_id
@@ -82,8 +87,11 @@ def error_from_event(event: dict[str, Any]) -> UpstreamError:
 
 def stream_failure(exc: Exception, label: str) -> dict[str, Any]:
     """A failure after the first event, as the error event the stream ends with."""
-    error = transport_error(exc, label) if isinstance(exc, httpx.HTTPError) else UpstreamError(
-        f"{label} sent a malformed stream", status=502, error_type="api_error")  # fmt: skip
+    error = (
+        transport_error(exc, label)
+        if isinstance(exc, httpx.HTTPError)
+        else UpstreamError(f"{label} sent a malformed stream", status=502, error_type="api_error")
+    )
     return {"type": "error", "error": {"type": error.error_type, "message": error.message}}
 
 
@@ -104,8 +112,9 @@ class AnthropicProvider:
         headers = {"accept": "application/json"}
         if api_key:
             headers["x-api-key"] = api_key
-        self._client = make_client(base_url, headers=headers, transport=transport,
-                                   timeout=timeout, limits=limits)  # fmt: skip
+        self._client = make_client(
+            base_url, headers=headers, transport=transport, timeout=timeout, limits=limits
+        )
 
     def _body(self, req: UpstreamRequest, *, stream: bool) -> bytes:
         body = dict(req.body)
@@ -130,7 +139,7 @@ class AnthropicProvider:
             raise transport_error(exc, self.label) from None
         if response.status_code >= 400:
             raise error_from_response(response, self.label)
-        message: dict[str, Any] = response.json()
+        message = json_body(response, self.label)
         message["model"] = req.body.get("model", message.get("model"))
         return message
 
@@ -159,13 +168,17 @@ class AnthropicProvider:
             if not started:
                 if isinstance(exc, httpx.HTTPError):
                     raise transport_error(exc, self.label) from None
-                raise UpstreamError(f"{self.label} sent a malformed stream", status=502,
-                                    error_type="api_error") from None  # fmt: skip
+                raise UpstreamError(
+                    f"{self.label} sent a malformed stream", status=502, error_type="api_error"
+                ) from None
             yield stream_failure(exc, self.label)
             return
         if not started:
-            raise UpstreamError(f"{self.label} closed the stream without a message", status=502,
-                                error_type="api_error")  # fmt: skip
+            raise UpstreamError(
+                f"{self.label} closed the stream without a message",
+                status=502,
+                error_type="api_error",
+            )
         message = f"{self.label} closed the stream before the message ended"
         yield {"type": "error", "error": {"type": "api_error", "message": message}}
 
@@ -180,7 +193,7 @@ class AnthropicProvider:
             raise transport_error(exc, self.label) from None
         if response.status_code >= 400:
             raise error_from_response(response, self.label)
-        return int(response.json()["input_tokens"])
+        return int(json_body(response, self.label).get("input_tokens") or 0)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -4,6 +4,7 @@ provider, timeouts, and turning transport failures into ``UpstreamError``."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import httpx
 
@@ -14,8 +15,9 @@ from caicaini.kit.sse import dumps
 # not every provider does), so reads get the ten minutes Anthropic's own SDK allows.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=10.0)
 # Enough connections for 1,000 concurrent streams; idle ones kept for reuse.
-DEFAULT_LIMITS = httpx.Limits(max_connections=2000, max_keepalive_connections=256,
-                              keepalive_expiry=30.0)  # fmt: skip
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=2000, max_keepalive_connections=256, keepalive_expiry=30.0
+)
 JSON = {"content-type": "application/json"}
 
 
@@ -42,6 +44,19 @@ def encode(body: object) -> bytes:
     return dumps(body).encode()
 
 
+def json_body(response: httpx.Response, label: str) -> dict[str, Any]:
+    """A successful answer's JSON object; anything else is the provider's fault (502)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise UpstreamError(
+            f"{label} sent a malformed response", status=502, error_type="api_error"
+        )
+    return body
+
+
 def retry_after(response: httpx.Response) -> int | None:
     value = response.headers.get("retry-after")
     if not value:
@@ -55,10 +70,12 @@ def retry_after(response: httpx.Response) -> int | None:
 def transport_error(exc: httpx.HTTPError, label: str) -> UpstreamError:
     """A failure below HTTP (timeout, refused connection, reset) as an upstream error."""
     if isinstance(exc, httpx.TimeoutException):
-        return UpstreamError(f"{label} did not answer in time", status=504,
-                             error_type="timeout_error")  # fmt: skip
-    return UpstreamError(f"{label} could not be reached ({type(exc).__name__})", status=502,
-                         error_type="api_error")  # fmt: skip
+        return UpstreamError(
+            f"{label} did not answer in time", status=504, error_type="timeout_error"
+        )
+    return UpstreamError(
+        f"{label} could not be reached ({type(exc).__name__})", status=502, error_type="api_error"
+    )
 
 
 def default_error_type(status: int) -> str:

@@ -24,6 +24,7 @@ from caicaini.gateway.upstreams.http import (
     JSON,
     default_error_type,
     encode,
+    json_body,
     make_client,
     retry_after,
     transport_error,
@@ -57,8 +58,12 @@ def error_from_response(response: httpx.Response, label: str) -> UpstreamError:
             message = str(error.get("message") or "")
     except ValueError:
         message = response.text[:500]
-    return UpstreamError(message or f"{label} answered HTTP {status}", status=status,
-                         error_type=error_type, retry_after=retry_after(response))  # fmt: skip
+    return UpstreamError(
+        message or f"{label} answered HTTP {status}",
+        status=status,
+        error_type=error_type,
+        retry_after=retry_after(response),
+    )
 
 
 def estimate_input_tokens(body: dict[str, Any]) -> int:
@@ -85,8 +90,9 @@ class OpenAICompatProvider:
         headers = {"accept": "application/json"}
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
-        self._client = make_client(base_url, headers=headers, transport=transport,
-                                   timeout=timeout, limits=limits)  # fmt: skip
+        self._client = make_client(
+            base_url, headers=headers, transport=transport, timeout=timeout, limits=limits
+        )
 
     def _body(self, req: UpstreamRequest, *, stream: bool) -> dict[str, Any]:
         body = dict(req.body)
@@ -103,7 +109,9 @@ class OpenAICompatProvider:
             raise transport_error(exc, self.label) from None
         if response.status_code >= 400:
             raise error_from_response(response, self.label)
-        return openai_response_to_anthropic(response.json(), str(req.body.get("model")))
+        return openai_response_to_anthropic(
+            json_body(response, self.label), str(req.body.get("model"))
+        )
 
     async def stream(self, req: UpstreamRequest) -> AsyncIterator[dict[str, Any]]:
         body = self._body(req, stream=True)
@@ -134,14 +142,18 @@ class OpenAICompatProvider:
             if not started:
                 if isinstance(exc, httpx.HTTPError):
                     raise transport_error(exc, self.label) from None
-                raise UpstreamError(f"{self.label} sent a malformed stream", status=502,
-                                    error_type="api_error") from None  # fmt: skip
+                raise UpstreamError(
+                    f"{self.label} sent a malformed stream", status=502, error_type="api_error"
+                ) from None
             yield stream_failure(exc, self.label)
             return
         ended = ended or translator.stop_reason is not None
         if not ended and not started:
-            raise UpstreamError(f"{self.label} closed the stream without a message", status=502,
-                                error_type="api_error")  # fmt: skip
+            raise UpstreamError(
+                f"{self.label} closed the stream without a message",
+                status=502,
+                error_type="api_error",
+            )
         if not ended:
             message = f"{self.label} closed the stream before the message ended"
             yield {"type": "error", "error": {"type": "api_error", "message": message}}
@@ -152,8 +164,9 @@ class OpenAICompatProvider:
     def _error_from_chunk(self, error: Any, status: int) -> UpstreamError:
         event = OpenAIToAnthropicStream.error_event(error)["error"]
         code = 529 if event["type"] == "overloaded_error" else 500
-        return UpstreamError(event["message"], status=code if status < 400 else status,
-                             error_type=event["type"])  # fmt: skip
+        return UpstreamError(
+            event["message"], status=code if status < 400 else status, error_type=event["type"]
+        )
 
     async def count_tokens(self, req: UpstreamRequest) -> int:
         return estimate_input_tokens(self._body(req, stream=False))

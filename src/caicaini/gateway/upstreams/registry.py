@@ -71,8 +71,10 @@ def demo_registry() -> ProviderRegistry:
     from caicaini.testing.fake_upstream import create_fake_upstream_app
 
     transport = StreamingASGITransport(create_fake_upstream_app())
-    anthropic = AnthropicProvider("http://demo.invalid", name="demo", label=DEMO_LABEL,
-                                  transport=transport)  # fmt: skip
-    moonshot = OpenAICompatProvider("http://demo.invalid/v1", name="demo", label=DEMO_LABEL,
-                                    transport=transport)  # fmt: skip
+    anthropic = AnthropicProvider(
+        "http://demo.invalid", name="demo", label=DEMO_LABEL, transport=transport
+    )
+    moonshot = OpenAICompatProvider(
+        "http://demo.invalid/v1", name="demo", label=DEMO_LABEL, transport=transport
+    )
     return ProviderRegistry({"anthropic": [anthropic], "moonshot": [moonshot]}, demo=True)

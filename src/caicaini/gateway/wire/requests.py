@@ -109,8 +109,9 @@ def _user_to_openai(content: Any) -> list[dict[str, Any]]:
             text = _result_text(block.get("content"))
             if block.get("is_error") and not text.startswith("Error"):
                 text = "Error: " + text
-            results.append({"role": "tool", "tool_call_id": block.get("tool_use_id", ""),
-                            "content": text})  # fmt: skip
+            results.append(
+                {"role": "tool", "tool_call_id": block.get("tool_use_id", ""), "content": text}
+            )
         elif kind == "text":
             parts.append({"type": "text", "text": block.get("text", "")})
         elif kind == "image":
@@ -187,8 +188,11 @@ def openai_request_to_anthropic(
         elif role == "assistant":
             _append(messages, "assistant", _assistant_to_anthropic(message))
         elif role == "tool":
-            block = {"type": "tool_result", "tool_use_id": message.get("tool_call_id", ""),
-                     "content": _part_text(message.get("content"))}  # fmt: skip
+            block = {
+                "type": "tool_result",
+                "tool_use_id": message.get("tool_call_id", ""),
+                "content": _part_text(message.get("content")),
+            }
             _append(messages, "user", [block])
         elif role == "user":
             _append(messages, "user", _user_parts_to_anthropic(message.get("content")))
@@ -260,8 +264,14 @@ def _assistant_to_anthropic(message: dict[str, Any]) -> list[dict[str, Any]]:
         blocks.append({"type": "text", "text": text})
     for call in message.get("tool_calls") or []:
         fn = call.get("function") or {}
-        blocks.append({"type": "tool_use", "id": call.get("id", ""), "name": fn.get("name", ""),
-                       "input": parse_arguments(fn.get("arguments"))})  # fmt: skip
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": call.get("id", ""),
+                "name": fn.get("name", ""),
+                "input": parse_arguments(fn.get("arguments")),
+            }
+        )
     return blocks or [{"type": "text", "text": ""}]
 
 

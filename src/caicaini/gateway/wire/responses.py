@@ -100,8 +100,12 @@ def anthropic_response_to_openai(msg: dict[str, Any], model: str) -> dict[str, A
     if reasoning:
         message["reasoning_content"] = "".join(reasoning)
     msg_id = str(msg.get("id") or new_id("msg"))
-    choice = {"index": 0, "message": message, "logprobs": None,
-              "finish_reason": stop_to_finish(msg.get("stop_reason"))}  # fmt: skip
+    choice = {
+        "index": 0,
+        "message": message,
+        "logprobs": None,
+        "finish_reason": stop_to_finish(msg.get("stop_reason")),
+    }
     return {
         "id": "chatcmpl-" + msg_id.removeprefix("msg_"),
         "object": "chat.completion",
@@ -118,8 +122,9 @@ def openai_response_to_anthropic(resp: dict[str, Any], model: str) -> dict[str, 
     message = choice.get("message") or {}
     content: list[dict[str, Any]] = []
     if message.get("reasoning_content"):
-        content.append({"type": "thinking", "thinking": message["reasoning_content"],
-                        "signature": ""})  # fmt: skip
+        content.append(
+            {"type": "thinking", "thinking": message["reasoning_content"], "signature": ""}
+        )
     text = message.get("content")
     if isinstance(text, list):
         text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
@@ -129,8 +134,9 @@ def openai_response_to_anthropic(resp: dict[str, Any], model: str) -> dict[str, 
         fn = call.get("function") or {}
         tool_id = call.get("id") or new_id("toolu")
         arguments = parse_arguments(fn.get("arguments"))
-        content.append({"type": "tool_use", "id": tool_id, "name": fn.get("name", ""),
-                        "input": arguments})  # fmt: skip
+        content.append(
+            {"type": "tool_use", "id": tool_id, "name": fn.get("name", ""), "input": arguments}
+        )
     usage = usage_from_openai(find_openai_usage(resp)) or Usage()
     return {
         "id": "msg_" + str(resp.get("id") or new_id("x")).removeprefix("chatcmpl-"),

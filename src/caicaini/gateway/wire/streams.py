@@ -94,8 +94,12 @@ class AnthropicToOpenAIStream:
             if block.get("type") == "tool_use":
                 tool = self._tool_index[event.get("index", 0)] = self._tools
                 self._tools += 1
-                head = {"index": tool, "id": block.get("id", ""), "type": "function",
-                        "function": {"name": block.get("name", ""), "arguments": ""}}  # fmt: skip
+                head = {
+                    "index": tool,
+                    "id": block.get("id", ""),
+                    "type": "function",
+                    "function": {"name": block.get("name", ""), "arguments": ""},
+                }
                 return [self._chunk({"tool_calls": [head]})]
             if block.get("type") == "text" and block.get("text"):
                 return [self._chunk({"content": block["text"]})]
@@ -115,16 +119,35 @@ class AnthropicToOpenAIStream:
             return []
         if kind == "error":
             error = event.get("error") or {}
-            return [{"error": {"message": error.get("message", "upstream error"),
-                               "type": error.get("type", "api_error"), "param": None,
-                               "code": None}}]  # fmt: skip
+            return [
+                {
+                    "error": {
+                        "message": error.get("message", "upstream error"),
+                        "type": error.get("type", "api_error"),
+                        "param": None,
+                        "code": None,
+                    }
+                }
+            ]
         return []
 
 
 class OpenAIToAnthropicStream:
-    __slots__ = ("_block", "_block_kind", "_blocks", "_chars", "_estimated_input", "_id",
-                 "_model", "_started", "_tool_blocks", "done", "stop_reason", "usage",
-                 "usage_seen")  # fmt: skip
+    __slots__ = (
+        "_block",
+        "_block_kind",
+        "_blocks",
+        "_chars",
+        "_estimated_input",
+        "_id",
+        "_model",
+        "_started",
+        "_tool_blocks",
+        "done",
+        "stop_reason",
+        "usage",
+        "usage_seen",
+    )
 
     def __init__(self, model: str, *, estimated_input_tokens: int = 0) -> None:
         self._model = model
@@ -143,6 +166,9 @@ class OpenAIToAnthropicStream:
 
     def _start(self) -> list[Event]:
         self._started = True
+        # Like Anthropic's message_start, announce the input now (estimated: OpenAI streams
+        # report usage only at the end), so a stream cut short still accounts for its input.
+        start_usage = Usage(input_tokens=self._estimated_input).to_anthropic()
         message: dict[str, Any] = {
             "id": self._id,
             "type": "message",
@@ -151,7 +177,7 @@ class OpenAIToAnthropicStream:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": self.usage.to_anthropic(),
+            "usage": start_usage,
         }
         return [{"type": "message_start", "message": message}, {"type": "ping"}]
 
@@ -214,8 +240,12 @@ class OpenAIToAnthropicStream:
         fn = call.get("function") or {}
         index = self._tool_blocks.get(position)
         if index is None:
-            block: dict[str, Any] = {"type": "tool_use", "id": call.get("id") or new_id("toolu"),
-                     "name": fn.get("name") or "", "input": {}}  # fmt: skip
+            block: dict[str, Any] = {
+                "type": "tool_use",
+                "id": call.get("id") or new_id("toolu"),
+                "name": fn.get("name") or "",
+                "input": {},
+            }
             index = self._tool_blocks[position] = self._open(out, "tool", block)
         arguments = fn.get("arguments")
         if arguments:

@@ -1,0 +1,192 @@
+"""Streams in-process: named events, OpenAI chunks, charges for complete, cut and failed
+streams, and the client leaving mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from caicaini.context import AppContext
+from caicaini.kit.sse import SSEDecoder
+from caicaini.models.usage import UsageRecord
+from caicaini.testing.fake_upstream import FakeScript
+from tests.gateway.support import (
+    CLAUDE,
+    KIMI,
+    RATES,
+    anthropic_headers,
+    assert_books_balance,
+    balance,
+    customer,
+    issue_key,
+    message_body,
+    usage_of,
+)
+
+
+async def read_events(response: httpx.Response) -> list[tuple[str | None, Any]]:
+    decoder = SSEDecoder()
+    out = []
+    async for chunk in response.aiter_bytes():
+        for event in decoder.feed(chunk):
+            out.append((event.event, event.data if event.data == "[DONE]" else event.json()))
+    return out
+
+
+async def settled(ctx: AppContext, account: str) -> UsageRecord:
+    """Wait (bounded) for the stream's settlement, which runs as the response closes."""
+    for _ in range(500):
+        records = await usage_of(ctx, account)
+        if records:
+            return records[0]
+        await asyncio.sleep(0.01)
+    raise AssertionError("the stream was never settled")
+
+
+async def test_anthropic_stream_is_charged_at_final_usage(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    headers = anthropic_headers(key, **{"x-fake-output-tokens": "2500"})
+    async with gclient.stream(
+        "POST",
+        "/v1/messages",
+        json=message_body(CLAUDE, stream=True, max_tokens=4000),
+        headers=headers,
+    ) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = await read_events(r)
+    names = [name for name, _ in events]
+    assert names[0] == "message_start" and names[-1] == "message_stop"
+    assert all(name == data["type"] for name, data in events)
+    record = await settled(gctx, account)
+    assert (record.outcome, record.units, record.output_tokens) == ("ok", 2, 2500)
+    assert await balance(gctx, account) == 1000 - 2 * RATES[CLAUDE]
+    await assert_books_balance(gctx)
+
+
+async def test_openai_stream_with_usage_chunk_for_kimi(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    body = {
+        "model": KIMI,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+    }
+    async with gclient.stream(
+        "POST", "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}
+    ) as r:
+        assert r.status_code == 200
+        events = await read_events(r)
+    assert events[-1] == (None, "[DONE]")
+    chunks = [data for _, data in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] > 0
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text.startswith("Echo")
+    record = await settled(gctx, account)
+    assert record.credits_charged == RATES[KIMI]
+    assert await balance(gctx, account) == 1000 - RATES[KIMI]
+
+
+async def test_mid_stream_error_charges_what_was_delivered(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    headers = anthropic_headers(
+        key, **{"x-fake-output-tokens": "3000", "x-fake-fail-after-events": "6"}
+    )
+    body = message_body(CLAUDE, stream=True, max_tokens=8000)  # hold: 4 units
+    async with gclient.stream("POST", "/v1/messages", json=body, headers=headers) as r:
+        assert r.status_code == 200
+        events = await read_events(r)
+    assert events[-1][0] == "error"
+    assert "message_stop" not in [name for name, _ in events]
+    record = await settled(gctx, account)
+    assert record.outcome == "upstream_error"
+    assert record.credits_held == 4 * RATES[CLAUDE]
+    assert record.credits_charged == RATES[CLAUDE]  # a few tokens: one unit
+    assert await balance(gctx, account) == 1000 - RATES[CLAUDE]
+    await assert_books_balance(gctx)
+
+
+async def test_error_before_any_output_in_a_stream_costs_nothing(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    headers = anthropic_headers(key, **{"x-fake-status": "529"})
+    r = await gclient.post("/v1/messages", json=message_body(stream=True), headers=headers)
+    assert r.status_code == 529
+    assert r.json()["error"]["type"] == "overloaded_error"
+    record = await settled(gctx, account)
+    assert (record.outcome, record.credits_charged) == ("upstream_error", 0)
+    assert await balance(gctx, account) == 1000
+
+
+async def test_client_disconnect_charges_only_what_was_produced(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    headers = anthropic_headers(
+        key, **{"x-fake-output-tokens": "5000", "x-fake-tokens-per-second": "200"}
+    )
+    body = message_body(CLAUDE, stream=True, max_tokens=8000)  # hold: 4 units = 12 credits
+    async with gclient.stream("POST", "/v1/messages", json=body, headers=headers) as r:
+        assert r.status_code == 200
+        deltas = 0
+        decoder = SSEDecoder()
+        async for chunk in r.aiter_bytes():
+            deltas += sum(e.event == "content_block_delta" for e in decoder.feed(chunk))
+            if deltas >= 5:
+                break  # leave mid-stream
+    record = await settled(gctx, account)
+    assert record.outcome == "client_disconnect"
+    assert record.credits_held == 12
+    assert record.credits_charged == RATES[CLAUDE]
+    assert await balance(gctx, account) == 1000 - RATES[CLAUDE]
+    await assert_books_balance(gctx)
+
+
+async def test_openai_endpoint_translates_a_tool_call(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        },
+    }
+    body = {
+        "model": CLAUDE,
+        "messages": [{"role": "user", "content": "please use tool for Paris"}],
+        "tools": [tool],
+    }
+    r = await gclient.post(
+        "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}
+    )
+    assert r.status_code == 200, r.text
+    choice = r.json()["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    call = choice["message"]["tool_calls"][0]
+    assert call["function"]["name"] == "get_weather"
+    assert isinstance(json.loads(call["function"]["arguments"]), dict)
+    assert r.headers["caicaini-credits-charged"] == str(RATES[CLAUDE])
