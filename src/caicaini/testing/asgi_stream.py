@@ -86,9 +86,11 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
             await close()
             raise httpx.RemoteProtocolError("in-process upstream failed", request=request)
         return httpx.Response(
-            start["status"], headers=start.get("headers", []),
-            stream=_Body(next_message, close), request=request,
-        )  # fmt: skip
+            start["status"],
+            headers=start.get("headers", []),
+            stream=_Body(next_message, close),
+            request=request,
+        )
 
 
 class _Body(httpx.AsyncByteStream):

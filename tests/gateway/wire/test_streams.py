@@ -227,6 +227,7 @@ def test_parallel_tool_calls_and_reasoning() -> None:
         if e["type"] == "content_block_delta" and e["index"] == 0
     ]
     assert thinking == ["think ", "more"]
+    assert events[0]["message"]["usage"]["input_tokens"] == 77  # announced at the start
     usage = events[-2]["usage"]  # no usage upstream: estimated, never zero
     assert usage["input_tokens"] == 77 and usage["output_tokens"] >= 1
 

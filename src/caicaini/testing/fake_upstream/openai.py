@@ -87,8 +87,12 @@ def completion(reply: Reply, b: Behaviour, model: str) -> dict[str, Any]:
 
 
 def chunks(reply: Reply, b: Behaviour, model: str, include_usage: bool) -> list[dict[str, Any]]:
-    base = {"id": next_id("chatcmpl-fake"), "object": "chat.completion.chunk",
-            "created": int(time.time()), "model": model}  # fmt: skip
+    base = {
+        "id": next_id("chatcmpl-fake"),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
     with_usage = include_usage and not b.moonshot
     tail = {"usage": None} if with_usage else {}
 
@@ -100,8 +104,12 @@ def chunks(reply: Reply, b: Behaviour, model: str, include_usage: bool) -> list[
     out.extend(chunk({"content": piece}) for piece in reply.pieces)
     if reply.tool:
         call = (_tool_calls(reply) or [{}])[0]
-        head = {"index": 0, "id": call["id"], "type": "function",
-                "function": {"name": reply.tool.name, "arguments": ""}}  # fmt: skip
+        head = {
+            "index": 0,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": reply.tool.name, "arguments": ""},
+        }
         out.append(chunk({"tool_calls": [head]}))
         for piece in reply.tool.argument_pieces():
             out.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
