@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from caicaini.kit.sse import SSEDecoder
 from caicaini.testing.fake_upstream import Behaviour, FakeUpstreamServer, estimate_tokens
@@ -133,9 +137,29 @@ def test_hang_until_the_client_gives_up(fake: FakeUpstreamServer) -> None:
     assert post_messages(fake, {}).status_code == 200  # the server is still serving
 
 
-def test_cli_command_is_registered() -> None:
-    from caicaini.cli import app
-
-    result = CliRunner().invoke(app, ["fake-upstream", "--help"])
-    assert result.exit_code == 0
-    assert "--port" in result.output
+def test_cli_command_serves_both_formats(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [
+        str(Path(sys.executable).with_name("caicaini")),
+        "fake-upstream",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(base + "/v1/models", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        body = {"model": "m", "max_tokens": 9, "messages": HELLO}
+        assert httpx.post(base + "/v1/messages", json=body).json()["type"] == "message"
+        chat = httpx.post(base + "/v1/chat/completions", json=body).json()
+        assert chat["object"] == "chat.completion"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
