@@ -220,3 +220,25 @@ def test_openai_sdk_error_and_mid_stream_error(fake: FakeUpstreamServer) -> None
     )
     with pytest.raises(openai.APIError, match="engine broke"):
         list(stream)
+
+
+def test_reasoning_reaches_both_sdks(fake: FakeUpstreamServer) -> None:
+    fake.script.push(Behaviour(reasoning="let me think", text="answer"))
+    with claude(fake).messages.stream(
+        model="claude-haiku-4-5", max_tokens=100, messages=[{"role": "user", "content": "q"}]
+    ) as stream:
+        final = stream.get_final_message()
+    thinking, text = final.content
+    assert thinking.type == "thinking" and thinking.thinking == "let me think"
+    assert thinking.signature == "fake-signature"
+    assert text.type == "text" and final.usage.output_tokens == 4
+    fake.script.push(Behaviour(reasoning="let me think", text="answer"))
+    chunks = list(
+        gpt(fake).chat.completions.create(
+            model="kimi-k2.5", stream=True, messages=[{"role": "user", "content": "q"}]
+        )
+    )
+    reasoning = "".join(
+        getattr(c.choices[0].delta, "reasoning_content", None) or "" for c in chunks if c.choices
+    )
+    assert reasoning == "let me think"

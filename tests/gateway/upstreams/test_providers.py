@@ -255,3 +255,17 @@ async def test_closing_a_stream_early_releases_the_connection(provider: Provider
             break
     await stream.aclose()  # type: ignore[attr-defined]
     assert (await provider.send(request()))["stop_reason"] == "end_turn"
+
+
+async def test_moonshot_reasoning_becomes_a_thinking_block(upstream: FakeUpstreamServer) -> None:
+    p = OpenAICompatProvider(upstream.openai_base_url)
+    upstream.script.push(Behaviour(reasoning="hmm so", text="ok", moonshot=True))
+    events = await collect(p, request())
+    upstream.script.push(Behaviour(reasoning="hmm so", text="ok", moonshot=True))
+    message = await p.send(request())
+    await p.aclose()
+    starts = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
+    assert starts == ["thinking", "text"]
+    assert [b["type"] for b in message["content"]] == ["thinking", "text"]
+    assert message["content"][0]["thinking"] == "hmm so"
+    assert final_usage(events).output_tokens == message["usage"]["output_tokens"] == 3

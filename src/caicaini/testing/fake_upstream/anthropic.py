@@ -28,6 +28,7 @@ DEFAULT_MESSAGES = {
     500: "Internal server error",
     529: "Overloaded",
 }
+SIGNATURE = "fake-signature"
 # Under this API version the real API refuses sampling parameters (wire-formats.md §1).
 STRICT_VERSION = "2026-10-21"
 
@@ -71,6 +72,9 @@ def _usage(reply: Reply, b: Behaviour, output_tokens: int) -> dict[str, Any]:
 
 def message(reply: Reply, b: Behaviour, model: str) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
+    if reply.thinking:
+        thinking = "".join(reply.thinking)
+        content.append({"type": "thinking", "thinking": thinking, "signature": SIGNATURE})
     if reply.pieces:
         content.append({"type": "text", "text": reply.text})
     if reply.tool:
@@ -95,6 +99,12 @@ def events(reply: Reply, b: Behaviour, model: str) -> list[dict[str, Any]]:
     start |= {"content": [], "stop_reason": None, "usage": _usage(reply, b, 1)}
     out: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
     index = 0
+    if reply.thinking:
+        out.append(_block_start(index, {"type": "thinking", "thinking": "", "signature": ""}))
+        out.extend(_delta(index, {"type": "thinking_delta", "thinking": p}) for p in reply.thinking)
+        out.append(_delta(index, {"type": "signature_delta", "signature": SIGNATURE}))
+        out.append({"type": "content_block_stop", "index": index})
+        index += 1
     if reply.pieces:
         out.append(_block_start(index, {"type": "text", "text": ""}))
         out.extend(_delta(index, {"type": "text_delta", "text": p}) for p in reply.pieces)

@@ -74,6 +74,8 @@ def completion(reply: Reply, b: Behaviour, model: str) -> dict[str, Any]:
     msg: dict[str, Any] = {"role": "assistant", "content": reply.text if reply.pieces else None}
     if reply.tool:
         msg["tool_calls"] = _tool_calls(reply)
+    if reply.thinking:
+        msg["reasoning_content"] = "".join(reply.thinking)
     return {
         "id": next_id("chatcmpl-fake"),
         "object": "chat.completion",
@@ -101,6 +103,7 @@ def chunks(reply: Reply, b: Behaviour, model: str, include_usage: bool) -> list[
         return base | {"choices": [choice]} | tail
 
     out = [chunk({"role": "assistant", "content": ""})]
+    out.extend(chunk({"reasoning_content": piece}) for piece in reply.thinking)
     out.extend(chunk({"content": piece}) for piece in reply.pieces)
     if reply.tool:
         call = (_tool_calls(reply) or [{}])[0]

@@ -11,7 +11,7 @@ import itertools
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from caicaini.testing.fake_upstream.script import Behaviour
@@ -72,6 +72,7 @@ class Reply:
     stop: str  # Anthropic stop_reason: end_turn | max_tokens | tool_use
     input_tokens: int
     output_tokens: int
+    thinking: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -116,10 +117,14 @@ def plan_reply(conv: Conversation, behaviour: Behaviour) -> Reply:
             pieces = words(f"I will call {wanted}.")
     stop = "tool_use" if tool else "end_turn"
     tool_tokens = math.ceil(len(tool.name + tool.arguments) / 4) if tool else 0
+    thinking = words(behaviour.reasoning) if behaviour.reasoning else []
     limit = conv.max_tokens
-    if limit is not None and len(pieces) + tool_tokens > limit:
-        pieces, tool, tool_tokens, stop = pieces[:limit], None, 0, "max_tokens"
-    return Reply(pieces, tool, stop, conv.input_tokens, max(len(pieces) + tool_tokens, 1))
+    if limit is not None and len(thinking) + len(pieces) + tool_tokens > limit:
+        thinking = thinking[:limit]
+        pieces = pieces[: limit - len(thinking)]
+        tool, tool_tokens, stop = None, 0, "max_tokens"
+    output = len(thinking) + len(pieces) + tool_tokens
+    return Reply(pieces, tool, stop, conv.input_tokens, max(output, 1), thinking)
 
 
 def _snippet(text: str, count: int) -> str:

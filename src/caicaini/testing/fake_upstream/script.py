@@ -9,6 +9,7 @@
 Header / directive keys (same names, ``x-fake-`` prefix for headers):
 
     text=...              reply with this text instead of the echo
+    reasoning=...         think first: a thinking block (Anthropic) / reasoning_content (OpenAI)
     output-tokens=N       reply with N deterministic words (one token each)
     tool=NAME             call tool NAME (must be offered); tool-input=<json object>
     latency-ms=N          wait N ms before the response headers
@@ -44,6 +45,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Behaviour:
     text: str | None = None
+    reasoning: str | None = None
     output_tokens: int | None = None
     tool: str | None = None
     tool_input: dict[str, Any] | None = None
