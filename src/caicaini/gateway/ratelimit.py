@@ -78,8 +78,8 @@ class MemoryRateLimiter:
     """Counters in this process: right for the single-process embedded default."""
 
     def __init__(self) -> None:
-        self._minute = (-1, {})  # type: tuple[int, dict[str, int]]
-        self._day = (-1, {})  # type: tuple[int, dict[str, int]]
+        self._minute: tuple[int, dict[str, int]] = (-1, {})
+        self._day: tuple[int, dict[str, int]] = (-1, {})
         self._failures: dict[tuple[str, int, int], int] = {}
         self._slots: dict[str, dict[str, float]] = {}
 
@@ -181,7 +181,7 @@ class RedisRateLimiter:
             f"{p}d:{limits.day_bucket}:{day}",
             f"{p}c:{limits.concurrency_bucket}",
         ]
-        args = [
+        args: list[int | str] = [
             limits.rpm,
             limits.per_day,
             limits.concurrency,
