@@ -64,7 +64,9 @@ async def account_by_email(ctx: AppContext, email: str) -> Account | None:
 
 async def audit_actions(ctx: AppContext) -> list[str]:
     async with ctx.transaction() as session:
-        return list((await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all())
+        return list(
+            (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+        )
 
 
 async def make_account(
@@ -78,7 +80,10 @@ async def make_account(
 ) -> Account:
     async with ctx.transaction() as session:
         return await AccountService(session, ctx.clock, ctx.settings).create(
-            email=email, password=password, date_of_birth=born, country=country,
+            email=email,
+            password=password,
+            date_of_birth=born,
+            country=country,
             verified=verified,
         )
 

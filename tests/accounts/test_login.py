@@ -147,6 +147,8 @@ async def test_logout_ends_the_session(client: httpx.AsyncClient, ctx: AppContex
     await make_account(ctx)
     csrf = await api_login(client)
     cookie = client.cookies.get("caicaini_session")
-    assert (await client.post("/api/v1/auth/logout", headers={"x-csrf-token": csrf})).status_code == 204
+    assert (
+        await client.post("/api/v1/auth/logout", headers={"x-csrf-token": csrf})
+    ).status_code == 204
     client.cookies.set("caicaini_session", cookie or "")
     assert (await client.get("/api/v1/me")).status_code == 401

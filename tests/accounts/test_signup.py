@@ -55,9 +55,7 @@ async def test_under_13_is_refused_with_a_clear_message_and_nothing_stored(
     client: httpx.AsyncClient, ctx: AppContext
 ) -> None:
     # The test clock stands on 26 Nov 2026: born 27 Nov 2013 is one day short of 13.
-    response = await client.post(
-        "/api/v1/accounts", json=sign_up_body(date_of_birth="2013-11-27")
-    )
+    response = await client.post("/api/v1/accounts", json=sign_up_body(date_of_birth="2013-11-27"))
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "too_young"
@@ -67,9 +65,7 @@ async def test_under_13_is_refused_with_a_clear_message_and_nothing_stored(
 
 
 async def test_thirteenth_birthday_is_old_enough(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/api/v1/accounts", json=sign_up_body(date_of_birth="2013-11-26")
-    )
+    response = await client.post("/api/v1/accounts", json=sign_up_body(date_of_birth="2013-11-26"))
     assert response.status_code == 201
 
 
@@ -90,7 +86,9 @@ async def test_bad_input_gets_a_clear_error_and_changes_nothing(
     client: httpx.AsyncClient, ctx: AppContext, overrides: dict[str, str], code: str, words: str
 ) -> None:
     email = overrides.get("email", "ada-lovelace@example.com")
-    response = await client.post("/api/v1/accounts", json=sign_up_body(**{"email": email, **overrides}))
+    response = await client.post(
+        "/api/v1/accounts", json=sign_up_body(**{"email": email, **overrides})
+    )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == code
     assert words in response.json()["error"]["message"]

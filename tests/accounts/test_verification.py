@@ -9,7 +9,13 @@ import httpx
 from caicaini.context import AppContext
 from caicaini.kit.clock import FrozenClock
 from caicaini.models.accounts import AccountToken
-from tests.accounts.helpers import account_by_email, audit_actions, last_link, sign_up_body, token_of
+from tests.accounts.helpers import (
+    account_by_email,
+    audit_actions,
+    last_link,
+    sign_up_body,
+    token_of,
+)
 
 
 async def _signed_up(client: httpx.AsyncClient, ctx: AppContext) -> str:
@@ -25,10 +31,12 @@ async def test_link_verifies_the_address(client: httpx.AsyncClient, ctx: AppCont
     assert "account.email_verified" in await audit_actions(ctx)
 
 
-async def test_only_the_hash_of_the_token_is_stored(client: httpx.AsyncClient, ctx: AppContext) -> None:
+async def test_only_the_hash_of_the_token_is_stored(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
     token = await _signed_up(client, ctx)
     async with ctx.transaction() as session:
-        stored = (await session.get(AccountToken, (await _token_ids(ctx))[0]))
+        stored = await session.get(AccountToken, (await _token_ids(ctx))[0])
     assert stored is not None and stored.token_hash != token and len(stored.token_hash) == 64
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.accounts import Account, AccountSignal
@@ -49,20 +49,28 @@ class SignalRepository:
         return [(account, kind) for account, kind in (await self.session.execute(stmt)).all()]
 
     async def earlier_account_on_device(self, account_id: str) -> bool:
+        """Another account that shares a device with this one and was opened before it
+        (same creation instant: the one whose device was recorded first)."""
         mine = select(AccountSignal.value).where(
             AccountSignal.account_id == account_id, AccountSignal.kind == "device"
         )
-        me = select(Account.created_at).where(Account.id == account_id).scalar_subquery()
+        my_created = select(Account.created_at).where(Account.id == account_id).scalar_subquery()
+        my_first = (
+            select(func.min(AccountSignal.id))
+            .where(AccountSignal.account_id == account_id, AccountSignal.kind == "device")
+            .scalar_subquery()
+        )
         stmt = (
             select(Account.id)
             .join(AccountSignal, AccountSignal.account_id == Account.id)
             .where(
-                and_(
-                    AccountSignal.kind == "device",
-                    AccountSignal.value.in_(mine),
-                    Account.id != account_id,
-                    Account.created_at <= me,
-                )
+                AccountSignal.kind == "device",
+                AccountSignal.value.in_(mine),
+                Account.id != account_id,
+                or_(
+                    Account.created_at < my_created,
+                    and_(Account.created_at == my_created, AccountSignal.id < my_first),
+                ),
             )
             .limit(1)
         )

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from caicaini.accounts import csrf
 from caicaini.accounts.closure import ClosureService
+from caicaini.accounts.countries import COUNTRIES
 from caicaini.accounts.deps import (
     SCOPE_KEY,
     CurrentAccount,
@@ -105,6 +106,7 @@ async def dashboard(request: Request, me: CurrentAccount = Depends(current_accou
         "dashboard.html",
         {
             "profile": account,
+            "country_name": COUNTRIES.get(account.country, account.country),
             "balance": await _balance(ctx, me.id),
             "sent": request.query_params.get("sent") == "1",
         },
