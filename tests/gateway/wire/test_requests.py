@@ -288,3 +288,18 @@ def test_round_trip_keeps_a_tool_conversation() -> None:
     assert roles == ["system", "user", "assistant", "tool", "tool", "user", "system"]
     assert back["messages"][2]["tool_calls"][0]["function"]["arguments"] == '{"city":"Paris"}'
     assert back["tool_choice"] == "required" and back["parallel_tool_calls"] is False
+
+
+def test_empty_assistant_turns_are_dropped() -> None:
+    body = {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": ""},
+            {"role": "user", "content": "b"},
+        ],
+    }
+    out = openai_request_to_anthropic(body)
+    assert out["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+    ]

@@ -186,7 +186,9 @@ def openai_request_to_anthropic(
             else:
                 system.append(text)
         elif role == "assistant":
-            _append(messages, "assistant", _assistant_to_anthropic(message))
+            blocks = _assistant_to_anthropic(message)
+            if blocks:  # Anthropic refuses empty assistant turns; they carry nothing anyway
+                _append(messages, "assistant", blocks)
         elif role == "tool":
             block = {
                 "type": "tool_result",
@@ -272,7 +274,7 @@ def _assistant_to_anthropic(message: dict[str, Any]) -> list[dict[str, Any]]:
                 "input": parse_arguments(fn.get("arguments")),
             }
         )
-    return blocks or [{"type": "text", "text": ""}]
+    return blocks
 
 
 def parse_arguments(raw: Any) -> dict[str, Any]:
