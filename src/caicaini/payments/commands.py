@@ -36,8 +36,12 @@ app.add_typer(rate_app, name="rate")
 
 
 def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
-    from caicaini.cli import run_with_context
+    """Run on a fresh context with logs on stderr, so stdout carries only the command's output."""
+    from caicaini.cli import load_settings, run_with_context
+    from caicaini.logs import configure_logging
 
+    settings = load_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
     return run_with_context(work)
 
 

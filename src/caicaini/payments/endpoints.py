@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount
@@ -124,12 +125,15 @@ class EmbeddedFakeNowPayments:
         app = scope.get("app")
         ctx: AppContext | None = getattr(getattr(app, "state", None), "ctx", None)
         fake = ctx.extras.get(FAKE_KEY) if ctx is not None else None
-        if fake is None or scope["type"] != "http":
+        if fake is None or app is None or scope["type"] != "http":
             response = JSONResponse(
                 {"error": {"code": "not_found", "message": "not found"}}, status_code=404
             )
             await response(scope, receive, send)
             return
+        if fake.ipn_transport is None:
+            # Callbacks to ourselves go in-process: no reliance on the public URL being reachable.
+            fake.ipn_transport = httpx.ASGITransport(app=app)
         await fake.app(scope, receive, send)
 
 
