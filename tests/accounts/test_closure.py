@@ -123,3 +123,15 @@ async def test_suspend_and_reactivate(
         "Your Caicaini account has been suspended",
         "Your Caicaini account is active again",
     ]
+
+
+async def test_the_database_refuses_an_unknown_status(ctx: AppContext) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    account = await make_account(ctx)
+    with pytest.raises(IntegrityError):
+        async with ctx.transaction() as session:
+            await session.execute(
+                text("UPDATE accounts SET status = 'frozen' WHERE id = :id"), {"id": account.id}
+            )

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caicaini.models.base import Base, UTCDateTime
 
+ACCOUNT_STATUSES = ("active", "suspended", "banned", "closed")
+
 
 class Account(Base):
     __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended', 'banned', 'closed')", name="status"),
+        CheckConstraint("length(country) = 2", name="country"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -57,7 +63,7 @@ class WebSession(Base):
 
 
 class AccountSignal(Base):
-    """IP address and device fingerprint seen at sign-up or login: one-person-one-account signals."""
+    """IP address and device fingerprint seen at sign-up or login (one person, one account)."""
 
     __tablename__ = "account_signals"
     __table_args__ = (Index("ix_account_signals_kind_value", "kind", "value"),)
