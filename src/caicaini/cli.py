@@ -39,6 +39,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
 # Run after migrations: ``async def after_migrate(ctx)`` (e.g. install the default catalogue).
 POST_MIGRATE_HOOKS: list[str] = [
     "caicaini.plans.hooks",
+    "caicaini.notices.hooks",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -52,13 +52,14 @@ class TermsService:
         self,
         text: str,
         *,
-        effective_at: datetime,
+        effective_at: datetime | None,
         material: bool,
         summary: str,
         actor: Actor,
         last_updated: date | None = None,
     ) -> TermsView:
         now = self.clock.now()
+        effective_at = effective_at or now  # None: at once
         if effective_at < now:
             raise InvalidInput("new Terms cannot take effect in the past", field="effective_at")
         latest = await self.repo.latest_terms()

@@ -117,10 +117,12 @@ class PriceChangeService:
         self.notices = NoticeService(session, clock, public_url)
 
     async def schedule(
-        self, sheet: PriceSheetView, *, effective_at: datetime, actor: Actor
+        self, sheet: PriceSheetView, *, effective_at: datetime | None, actor: Actor
     ) -> ScheduledChange:
+        """Publish ``sheet`` as the next version from ``effective_at`` (None: at once)."""
         validate(sheet)
         now = self.clock.now()
+        effective_at = effective_at or now
         if effective_at < now:
             raise InvalidInput(
                 "a price change cannot take effect in the past", field="effective_at"

@@ -38,3 +38,38 @@ def list_plans(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
             typer.echo(f"           {model_id:<20} {rate} credits/unit")
     for pack in sorted(sheet.topups.values(), key=lambda t: t.price_usd):
         typer.echo(f"  topup:{pack.name:<7} ${pack.price_usd} -> {pack.credits} credits")
+
+
+@app.command()
+def schedule(
+    sheet_file: str = typer.Argument(..., help="A TOML price sheet (format of catalogue.toml)."),
+    effective_at: str = typer.Option(
+        ..., "--effective-at", help="ISO time, e.g. 2026-12-10T00:00Z"
+    ),
+) -> None:
+    """Publish a new price-sheet version taking effect at --effective-at (reductions need
+    7 days' notice; affected subscribers are e-mailed and get a dashboard notice)."""
+    import tomllib
+    from datetime import datetime
+    from pathlib import Path
+
+    from caicaini.audit.service import Actor
+    from caicaini.cli import run_with_context
+    from caicaini.kit.clock import as_utc
+    from caicaini.plans.catalogue import sheet_from_dict
+    from caicaini.plans.changes import PriceChangeService, ScheduledChange
+
+    sheet = sheet_from_dict(tomllib.loads(Path(sheet_file).read_text("utf-8")))
+    when = as_utc(datetime.fromisoformat(effective_at.replace("Z", "+00:00")))
+
+    async def work(ctx: AppContext) -> ScheduledChange:
+        async with ctx.transaction() as session:
+            changes = PriceChangeService(session, ctx.clock, ctx.settings.public_url)
+            return await changes.schedule(sheet, effective_at=when, actor=Actor("operator"))
+
+    change = run_with_context(work)
+    kind = "reducing" if change.reducing else "non-reducing"
+    typer.echo(
+        f"version {change.version} ({kind}) takes effect at {change.effective_at.isoformat()}; "
+        f"{change.notified} account(s) notified"
+    )
