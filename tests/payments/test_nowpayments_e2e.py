@@ -205,3 +205,20 @@ async def test_refunded_after_grant_is_a_reversal(
     await _advance(fake_np, invoice_id, "refunded")
     await eventually(lambda: order(ctx_np, order_id), until=lambda o: o.status == "reversed")
     assert await balance(ctx_np, account_id) == 0
+
+
+async def test_a_plan_bought_mid_month_starts_its_period_with_the_prorated_allowance(
+    live: httpx.AsyncClient, ctx_np: AppContext, fake_np: FakeNowPaymentsServer
+) -> None:
+    from caicaini.subscriptions.service import SubscriptionService
+
+    account_id, order_id = await _buy(live, ctx_np, "plan:plus")
+    invoice_id = (await order(ctx_np, order_id)).invoice_id or ""
+    await _advance(fake_np, invoice_id, "confirmed", copies=3)
+    await eventually(lambda: balance(ctx_np, account_id), until=lambda b: b == 833)
+    await _advance(fake_np, invoice_id, "finished")
+    await eventually(lambda: _status(ctx_np, order_id), until=lambda s: s == "finished")
+    async with ctx_np.transaction() as session:
+        periods = await SubscriptionService(session, ctx_np.clock).periods(account_id)
+    assert [(p.plan_name, p.starts_at) for p in periods] == [("plus", ctx_np.clock.now())]
+    assert await balance(ctx_np, account_id) == 833

@@ -1,0 +1,118 @@
+"""The fake NOWPayments itself: its API, its signed IPNs, and ``caicaini fake-nowpayments``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from caicaini.payments.nowpayments import InvoiceRequest, NOWPaymentsProvider
+from caicaini.payments.signature import verify
+from caicaini.testing.fake_nowpayments import DEV_API_KEY, FakeNowPayments, FakeNowPaymentsServer
+from caicaini.testing.live_server import LiveServer
+from tests.payments.support import free_port
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[LiveServer, list[tuple[bytes, str]]]]:
+    """A tiny HTTP server recording the IPNs it receives."""
+    received: list[tuple[bytes, str]] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = dict(scope["headers"])
+        received.append((body, headers.get(b"x-nowpayments-sig", b"").decode()))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with LiveServer(app) as server:
+        yield server, received
+
+
+async def test_invoices_payments_and_signed_ipns(
+    receiver: tuple[LiveServer, list[tuple[bytes, str]]],
+) -> None:
+    server, received = receiver
+    with FakeNowPaymentsServer(api_key="k1", ipn_secret="s1") as fake:
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{fake.base_url}/status")).json() == {"message": "OK"}
+            refused = await http.post(
+                f"{fake.base_url}/invoice", json={}, headers={"x-api-key": "wrong"}
+            )
+            assert refused.status_code == 403
+        provider = NOWPaymentsProvider(fake.base_url, "k1")
+        invoice = await provider.create_invoice(
+            InvoiceRequest(
+                "ord_1",
+                Decimal("10.00"),
+                "Caicaini plan:plus",
+                f"{server.url}/ipn",
+                "http://s",
+                "http://c",
+            )
+        )
+        assert invoice.url == f"{fake.url}/pay/{invoice.id}"
+        payment = await fake.fake.advance(invoice.id, "confirming", pay_currency="btc", copies=2)
+        await fake.fake.advance(invoice.id, "finished", ipn="bad_signature")
+        fetched = await provider.get_payment_status(str(payment["payment_id"]))
+        assert fetched.status == "finished" and fetched.order_id == "ord_1"
+        assert fetched.pay_amount == Decimal("0.00010000") and fetched.price_amount == Decimal(10)
+        assert fetched.payer_address and fetched.payer_address.startswith("fakepayer")
+        await provider.aclose()
+    assert len(received) == 3
+    assert [verify("s1", body, sig) for body, sig in received] == [True, True, False]
+
+
+def test_the_command_serves_the_fake() -> None:
+    port = free_port()
+    env = {**os.environ, "CAICAINI_ENV": "development", "CAICAINI_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "caicaini"),
+            "fake-nowpayments",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(200):
+            try:
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/v1/invoice",
+                    json={"price_amount": 5, "price_currency": "usd", "order_id": "o"},
+                    headers={"x-api-key": DEV_API_KEY},
+                )
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("the fake never started")
+        assert response.status_code == 200
+        assert response.json()["invoice_url"].startswith(f"http://127.0.0.1:{port}/pay/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_state_survives_in_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "fake.json"
+    first = FakeNowPayments(state_path=path)
+    first.invoices["1"] = {"id": "1", "price_amount": "5"}
+    first._save()
+    second = FakeNowPayments(state_path=path)
+    second._load()
+    assert second.invoices == first.invoices
