@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import caicaini.models.base
+import caicaini.models.payments
 
 revision = "0004"
 down_revision = "0003"
@@ -18,7 +19,7 @@ depends_on = None
 
 UTC = caicaini.models.base.UTCDateTime()
 USD = sa.Numeric(12, 2)
-CRYPTO = sa.Numeric(36, 18)
+CRYPTO = caicaini.models.payments.ExactDecimal(36, 18)
 PAYMENT_STATUSES = (
     "'waiting', 'confirming', 'confirmed', 'sending', 'partially_paid', 'finished', 'failed', "
     "'expired', 'refunded', 'claimed', 'approved', 'rejected'"
@@ -165,7 +166,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(16), nullable=False),
         sa.Column("usd", CRYPTO, nullable=False),
         sa.Column("updated_at", UTC, nullable=False),
-        sa.CheckConstraint("usd > 0", name=op.f("ck_manual_rates_usd_positive")),
+        sa.CheckConstraint("CAST(usd AS NUMERIC) > 0", name=op.f("ck_manual_rates_usd_positive")),
         sa.PrimaryKeyConstraint("currency", name=op.f("pk_manual_rates")),
     )
 
@@ -198,7 +199,8 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("credits > 0", name=op.f("ck_payment_refunds_credits_positive")),
         sa.CheckConstraint(
-            "network_fee >= 0 AND amount > 0", name=op.f("ck_payment_refunds_amounts")
+            "CAST(network_fee AS NUMERIC) >= 0 AND CAST(amount AS NUMERIC) > 0",
+            name=op.f("ck_payment_refunds_amounts"),
         ),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_payment_refunds_account_id_accounts")

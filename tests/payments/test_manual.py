@@ -170,3 +170,15 @@ async def test_unconfigured_currencies_and_bad_input(ctx: AppContext) -> None:
             await OrderService(session, ctx.clock).open(
                 account, OrderRequest("topup:small", "manual", "eth"), actor=OPERATOR
             )
+
+
+async def test_amounts_are_stored_exactly(ctx: AppContext) -> None:
+    async with ctx.transaction() as session:
+        await ManualService(session, ctx.clock, "").set_rate(
+            "eth", "1234.123456789012345678", actor=OPERATOR
+        )
+    async with ctx.transaction() as session:
+        from caicaini.models.payments import ManualRate
+
+        rate = await session.get(ManualRate, "eth")
+        assert rate is not None and rate.usd == Decimal("1234.123456789012345678")

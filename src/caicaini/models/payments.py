@@ -22,12 +22,46 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from caicaini.models.base import Base, UTCDateTime
 
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """``NUMERIC(p, s)`` on PostgreSQL; on SQLite (which would store a float) the exact decimal
+    text. CHECK constraints on these columns compare ``CAST(column AS NUMERIC)``."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 36, scale: int = 18) -> None:
+        super().__init__(precision, scale)
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(self.precision + 2))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = Decimal(str(value))
+        if not exact.is_finite():
+            raise ValueError("amounts must be finite")
+        return format(exact.normalize(), "f") if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value))
+
+
 USD = Numeric(12, 2)
-CRYPTO = Numeric(36, 18)
+CRYPTO = ExactDecimal(36, 18)
 
 ORDER_STATUSES = ("pending", "claimed", "review", "paid", "closed", "rejected", "reversed")
 PAYMENT_STATUSES = (
@@ -164,7 +198,7 @@ class ManualRate(Base):
     """The operator's USD price of one unit of a currency, used to quote manual orders."""
 
     __tablename__ = "manual_rates"
-    __table_args__ = (CheckConstraint("usd > 0", name="usd_positive"),)
+    __table_args__ = (CheckConstraint("CAST(usd AS NUMERIC) > 0", name="usd_positive"),)
 
     currency: Mapped[str] = mapped_column(String(16), primary_key=True)
     usd: Mapped[Decimal] = mapped_column(CRYPTO)
@@ -180,7 +214,9 @@ class PaymentRefund(Base):
         CheckConstraint(_in("status", ("frozen", "paid", "cancelled")), name="status"),
         CheckConstraint(_in("reason_kind", ("incident", "failed_requests")), name="reason_kind"),
         CheckConstraint("credits > 0", name="credits_positive"),
-        CheckConstraint("network_fee >= 0 AND amount > 0", name="amounts"),
+        CheckConstraint(
+            "CAST(network_fee AS NUMERIC) >= 0 AND CAST(amount AS NUMERIC) > 0", name="amounts"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -64,7 +64,12 @@ class Fulfilment:
             )
             payment.period_id = period.id
             granted = order.credits
-            what = f"Your {plan_name} subscription period has begun."
+            if period.starts_at > now:
+                what = (
+                    f"Your {plan_name} period is queued: it begins on {period.starts_at:%d %B %Y}."
+                )
+            else:
+                what = f"Your {plan_name} subscription period has begun."
         else:
             from caicaini.ledger.service import LedgerService
 

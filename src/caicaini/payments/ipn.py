@@ -97,7 +97,7 @@ class PaymentSync:
             )
             payment.status = fetched.status
             payment.status_rank = st.rank(fetched.status)
-        payment.is_open = payment.status not in st.SETTLED
+        payment.is_open = payment.status not in st.NOT_POLLED
         payment.checked_at = now
         payment.updated_at = now
         await self.repo.flush()

@@ -24,6 +24,9 @@ RANK = {
 CONFIRMED = frozenset({"confirmed", "sending", "finished"})
 CLOSING = frozenset({"failed", "expired"})
 SETTLED = frozenset({"finished", "failed", "expired", "refunded", "approved", "rejected"})
+# Statuses the poller stops asking about: settled ones, and partial payments (NOWPayments
+# treats them as final; an operator decides, and a later IPN still reopens the question).
+NOT_POLLED = SETTLED | {"partially_paid"}
 
 
 def rank(status: str) -> int:
