@@ -21,7 +21,7 @@ from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
 from caicaini.models.accounts import Account
 from caicaini.models.payments import PaymentOrder
-from caicaini.payments.errors import EmailNotVerified, MajorityRequired, OrderNotFound, OrderState
+from caicaini.payments.errors import EmailNotVerified, MajorityRequired, OrderNotFound
 from caicaini.payments.manual import ManualService
 from caicaini.payments.nowpayments import InvoiceRequest, PaymentProvider
 from caicaini.payments.repository import PaymentRepository
@@ -151,8 +151,3 @@ async def create_order(
         return await OrderService(session, ctx.clock).attach_invoice(
             order.id, invoice.id, invoice.url
         )
-
-
-async def require_state(order: PaymentOrder, *states: str) -> None:
-    if order.status not in states:
-        raise OrderState(f"the order is {order.status}")
