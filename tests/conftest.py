@@ -170,3 +170,7 @@ def live_server(settings: Settings, ctx: AppContext) -> Iterator[str]:
     the server has its own context and the system clock)."""
     with LiveServer(create_app(settings)) as base_url:
         yield base_url
+
+
+# Cheap argon2 for the suite (Settings reads it from the environment; production refuses it).
+os.environ.setdefault("CAICAINI_PASSWORD_HASH_PROFILE", "fast")

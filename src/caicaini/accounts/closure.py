@@ -53,6 +53,7 @@ class ClosureService:
         self.session = session
         self.clock = clock
         self.repo = AccountRepository(session)
+        self.passwords = policy.passwords(settings.password_hash_profile)
         self.audit = AuditService(session, clock)
         self.mail = MailService(session, clock, settings.public_url)
 
@@ -102,7 +103,7 @@ class ClosureService:
     async def close_own_account(
         self, account: Account, *, password: str, reason: str, ip: str | None
     ) -> Account:
-        if not policy.verify_password(account.password_hash, password):
+        if not self.passwords.verify(account.password_hash, password):
             raise InvalidCredentials("The current password is not correct.")
         return await self.close_account(
             account.id,

@@ -76,25 +76,41 @@ COMMON_PASSWORDS = frozenset(
     ]
 )
 
-# Argon2id with the library's RFC 9106 "low memory" defaults.
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("dummy-password-for-timing")
+
+class Passwords:
+    """Argon2id hashing. "standard" uses the library's RFC 9106 low-memory profile; "fast"
+    exists only so the test suite does not spend minutes hashing (production refuses it)."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        self._dummy = hasher.hash("dummy-password-for-timing")
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Same work whether or not the account exists (no timing oracle for enumeration)."""
+        try:
+            ok = self.hasher.verify(password_hash or self._dummy, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return ok and password_hash is not None
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.hasher.check_needs_rehash(password_hash)
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+_PROFILES = {
+    "standard": lambda: PasswordHasher(),
+    "fast": lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+}
+_passwords: dict[str, Passwords] = {}
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Constant work whether or not the account exists (no timing oracle for enumeration)."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+def passwords(profile: str = "standard") -> Passwords:
+    if profile not in _passwords:
+        _passwords[profile] = Passwords(_PROFILES[profile]())
+    return _passwords[profile]
 
 
 def normalise_email(raw: str, *, allow_local_domains: bool = False) -> str:

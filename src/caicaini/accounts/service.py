@@ -72,6 +72,7 @@ class AccountService:
         self.clock = clock
         self.settings = settings
         self.repo = AccountRepository(session)
+        self.passwords = policy.passwords(settings.password_hash_profile)
         self.audit = AuditService(session, clock)
         self.mail = MailService(session, clock, settings.public_url)
         self.trust = TrustService(session, clock)
@@ -145,7 +146,7 @@ class AccountService:
             Account(
                 id=new_id("acct"),
                 email=email,
-                password_hash=policy.hash_password(password),
+                password_hash=self.passwords.hash(password),
                 date_of_birth=date_of_birth,
                 country=country,
                 status="active",
@@ -194,7 +195,7 @@ class AccountService:
         except DomainError as exc:
             return LoginAttempt(error=exc)
         account = await self.repo.by_email(address)
-        if not policy.verify_password(account.password_hash if account else None, password):
+        if not self.passwords.verify(account.password_hash if account else None, password):
             await self.sessions.record_failure(ip, address)
             await self.audit.record(
                 "account.login_failed",
@@ -209,8 +210,8 @@ class AccountService:
         assert account is not None
         if account.status != "active":
             return LoginAttempt(account=account, error=unavailable(account))
-        if policy.needs_rehash(account.password_hash):
-            account.password_hash = policy.hash_password(password)
+        if self.passwords.needs_rehash(account.password_hash):
+            account.password_hash = self.passwords.hash(password)
         await self.sessions.clear_failures(address)
         started = await self.sessions.start(account)
         await self.trust.record(account.id, ip=ip, fingerprint=device_fingerprint, event="login")
@@ -236,10 +237,10 @@ class AccountService:
         keep_session_id: str | None,
         ip: str | None,
     ) -> None:
-        if not policy.verify_password(account.password_hash, current):
+        if not self.passwords.verify(account.password_hash, current):
             raise InvalidCredentials("The current password is not correct.", details={})
         policy.check_password_strength(new, account.email)
-        if policy.verify_password(account.password_hash, new):
+        if self.passwords.verify(account.password_hash, new):
             raise InvalidInput(
                 "The new password must differ from the current one.", field="new_password"
             )
@@ -290,7 +291,7 @@ class AccountService:
     async def _set_password(
         self, account: Account, new: str, *, keep_session_id: str | None
     ) -> None:
-        account.password_hash = policy.hash_password(new)
+        account.password_hash = self.passwords.hash(new)
         account.session_version += 1
         await self.repo.delete_sessions(account.id, keep=keep_session_id)
         if keep_session_id is not None:
@@ -302,7 +303,7 @@ class AccountService:
     async def request_email_change(
         self, account: Account, *, new_email: str, password: str, ip: str | None
     ) -> None:
-        if not policy.verify_password(account.password_hash, password):
+        if not self.passwords.verify(account.password_hash, password):
             raise InvalidCredentials("The current password is not correct.")
         address = self.normalise_email(new_email)
         if address == account.email:
