@@ -164,6 +164,39 @@ async def test_a_reversal_removes_credits_records_the_debt_and_suspends(ctx: App
     assert len(debts) == 1
 
 
+async def test_a_subscription_refund_counts_the_unissued_allowance_and_ends_the_period(
+    ctx: AppContext,
+) -> None:
+    acct = await make_account(ctx)
+    order_id = await _paid(ctx, acct.id, "plan:pro", "a1" * 32)
+    await _spend(ctx, acct.id, 333, "req_spent_3")
+    async with ctx.transaction() as session:
+        refund = await RefundService(session, ctx.clock, "").open(
+            order_id, network_fee="1", actor=OPERATOR, failed_requests=["req_a", "req_b"]
+        )
+    assert refund.credits == 3000 + 16667  # unspent of 3333 issued, plus the December part
+    assert refund.gross_amount == Decimal("29.50")  # 30.00 * 19667 / 20000, rounded down
+    assert refund.amount == Decimal("28.50") and refund.reason_ref == "req_a,req_b"
+    async with ctx.transaction() as session:
+        [period] = await SubscriptionService(session, ctx.clock).periods(acct.id)
+    assert period.status == "cancelled"
+    assert await balance(ctx, acct.id) == 0
+
+
+async def test_a_reversed_subscription_is_cancelled(ctx: AppContext) -> None:
+    acct = await make_account(ctx)
+    order_id = await _paid(ctx, acct.id, "plan:plus", "a2" * 32)
+    await _spend(ctx, acct.id, 100, "req_spent_4")
+    async with ctx.transaction() as session:
+        debt = await ReversalService(session, ctx.clock, ctx.settings).reverse_order(
+            order_id, reason="chargeback CB-78", actor=OPERATOR
+        )
+        [period] = await SubscriptionService(session, ctx.clock).periods(acct.id)
+    assert debt is not None and debt.credits == 100
+    assert period.status == "cancelled"
+    assert await balance(ctx, acct.id) == 0
+
+
 def _status(order_id: str, status: str, **extra: object) -> PaymentStatus:
     values: dict[str, object] = {
         "payment_id": "777",

@@ -4,7 +4,8 @@ Refundable credits are what remains unspent of the payment's grants. The payout 
 from what was actually paid (``actually_paid * refundable / granted``) minus the network fee, in
 the payment's currency, to the wallet it came from. ``open`` freezes the credits (a ledger hold
 on each grant); ``record_payout`` settles the holds as ``refund`` entries once the transfer's
-hash is known. Both steps e-mail the customer and are audited.
+hash is known. A subscription's refund also counts the allowance parts not issued yet and
+cancels the period, so they never are. Both steps e-mail the customer and are audited.
 """
 
 from __future__ import annotations
@@ -73,10 +74,14 @@ class RefundService:
         if not payment.payer_address or not payment.pay_currency:
             raise Conflict("the wallet this payment came from is not known; it cannot be refunded")
         ledger = LedgerService(self.session, self.clock)
-        grants = [
-            g for g in await grants_of_payment(ledger, payment) if g.active and g.remaining > 0
-        ]
-        credits = sum(g.remaining for g in grants)
+        issued = await grants_of_payment(ledger, payment)
+        grants = [g for g in issued if g.active and g.remaining > 0]
+        # A subscription's allowance parts not issued yet are unspent too: the period is
+        # cancelled so they never will be, and they count towards the refund.
+        unissued = 0
+        if payment.period_id:
+            unissued = max(0, (payment.granted_credits or 0) - sum(g.amount for g in issued))
+        credits = sum(g.remaining for g in grants) + unissued
         if credits <= 0:
             raise NothingRefundable(
                 "every credit of this payment has been spent: nothing is refundable"
@@ -115,6 +120,8 @@ class RefundService:
             holds[request_id] = grant.remaining
         refund.holds = holds
         await self.repo.add(refund)
+        if payment.period_id:
+            await _cancel_period(self, payment.period_id, f"refund {refund.id}", actor)
         await self.audit.record(
             "refund.opened",
             actor=actor,
@@ -198,3 +205,11 @@ def _reason(incident: str | None, failed_requests: list[str] | None) -> tuple[st
     if incident:
         return "incident", incident[:1000]
     return "failed_requests", ",".join(requests)[:1000]
+
+
+async def _cancel_period(service: RefundService, period_id: str, reason: str, actor: Actor) -> None:
+    from caicaini.subscriptions.service import SubscriptionService
+
+    await SubscriptionService(service.session, service.clock).cancel_period(
+        period_id, reason=reason, actor=actor
+    )

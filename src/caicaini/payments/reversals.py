@@ -56,6 +56,13 @@ class ReversalService:
             return await self.repo.debt_for_payment(payment.id)
         ledger = LedgerService(self.session, self.clock)
         ref = payment_ref(payment)
+        if payment.period_id:
+            from caicaini.subscriptions.service import SubscriptionService
+
+            # Allowance parts not issued yet never will be.
+            await SubscriptionService(self.session, self.clock).cancel_period(
+                payment.period_id, reason=f"payment reversed: {reason}"[:200], actor=actor
+            )
         grants = await grants_of_payment(ledger, payment)
         removed = 0
         for grant in grants:
