@@ -152,3 +152,17 @@ async def test_logout_ends_the_session(client: httpx.AsyncClient, ctx: AppContex
     ).status_code == 204
     client.cookies.set("caicaini_session", cookie or "")
     assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_anonymous_json_endpoints_refuse_non_json_bodies(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    # A cross-site form can post text/plain or form data, but never application/json.
+    await make_account(ctx)
+    body = '{"email": "ada@example.com", "password": "%s"}' % PASSWORD
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = await client.post(
+            "/api/v1/auth/login", content=body, headers={"content-type": content_type}
+        )
+        assert response.status_code == 400, content_type
+        assert "caicaini_session" not in response.headers.get("set-cookie", "")
