@@ -269,3 +269,9 @@ async def test_moonshot_reasoning_becomes_a_thinking_block(upstream: FakeUpstrea
     assert [b["type"] for b in message["content"]] == ["thinking", "text"]
     assert message["content"][0]["thinking"] == "hmm so"
     assert final_usage(events).output_tokens == message["usage"]["output_tokens"] == 3
+
+
+async def test_anthropic_base_url_with_v1_still_works(upstream: FakeUpstreamServer) -> None:
+    p = AnthropicProvider(upstream.anthropic_base_url + "/v1/")
+    assert (await p.send(request()))["type"] == "message"
+    await p.aclose()

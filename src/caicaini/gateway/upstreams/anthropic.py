@@ -112,6 +112,8 @@ class AnthropicProvider:
         headers = {"accept": "application/json"}
         if api_key:
             headers["x-api-key"] = api_key
+        # Documented without /v1; accept it with /v1 too rather than calling /v1/v1/messages.
+        base_url = base_url.rstrip("/").removesuffix("/v1")
         self._client = make_client(
             base_url, headers=headers, transport=transport, timeout=timeout, limits=limits
         )
