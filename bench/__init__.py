@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench.gateway`` (``make bench``); results in ``bench/RESULTS.md``."""

@@ -1,0 +1,1 @@
+"""Gateway benchmark: overhead, throughput, streaming TTFB and memory, against LiteLLM."""

@@ -1,0 +1,153 @@
+"""``python -m bench.gateway``: the gateway's overhead against the fake upstream, side by side
+with LiteLLM's proxy, written to ``bench/RESULTS.md``.
+
+Every process runs on 127.0.0.1 on this machine: the fake upstream (zero latency), the
+gateway (``caicaini serve``, SQLite, full metering: key check, rate limits, hold, settle,
+usage record and signed receipt per message) and LiteLLM's proxy (its own virtualenv).
+Loops are bounded; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.gateway import load, procs
+from bench.gateway.load import Target, summary_ms
+from bench.gateway.report import write_results
+
+MODEL = "claude-sonnet-4-5"
+N_LATENCY = int(os.environ.get("BENCH_N_LATENCY", "1000"))
+N_THROUGHPUT = int(os.environ.get("BENCH_N_THROUGHPUT", "3000"))
+N_TTFB = int(os.environ.get("BENCH_N_TTFB", "200"))
+N_STREAMS = int(os.environ.get("BENCH_N_STREAMS", "1000"))
+CONCURRENCY = 32
+
+LITELLM_NOTES = [
+    f"`{procs.LITELLM_PIN}` in `bench/.venvs/litellm`, started as `litellm --config ... "
+    "--num_workers 1` (one process, like the gateway), model `anthropic/claude-sonnet-4-5` "
+    "with `api_base` set to the fake upstream, authenticated with its master key.",
+    "The `[proxy]` extra of this release depends on a `litellm-proxy` package that the local "
+    "package mirror does not carry; the proxy ships inside `litellm`, so its runtime "
+    "dependencies are installed by hand (`bench/gateway/procs.py`).",
+    "Virtual keys and spend tracking need LiteLLM's database (Prisma), whose engine binaries "
+    "are downloaded from binaries.prisma.sh at set-up; this machine reaches package registries "
+    "only, so LiteLLM runs with the master key and no per-request spend writes. That favours "
+    "LiteLLM: the gateway's figures include a ledger hold, a settlement, a usage record and a "
+    "signed receipt per message.",
+]
+
+
+def messages(text: str = "hello benchmark", **extra: Any) -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": text}],
+            **extra}  # fmt: skip
+
+
+def chat(text: str = "hello benchmark", **extra: Any) -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": text}],
+            **extra}  # fmt: skip
+
+
+SLOW = "[fake output-tokens=20 tokens-per-second=4] hello"
+
+
+def targets(
+    fake: procs.Proc, gw: procs.Proc, key: str, lite: procs.Proc | None
+) -> dict[str, Target]:
+    anthropic = {"anthropic-version": "2023-06-01"}
+    out = {
+        "direct_anthropic": Target("fake /v1/messages", fake.url + "/v1/messages", messages(),
+                                   anthropic),
+        "direct_openai": Target("fake /v1/chat/completions", fake.url + "/v1/chat/completions",
+                                chat(), {}),
+        "gateway_anthropic": Target("gateway /v1/messages", gw.url + "/v1/messages", messages(),
+                                    {**anthropic, "x-api-key": key}),
+        "gateway_openai": Target("gateway /v1/chat/completions", gw.url + "/v1/chat/completions",
+                                 chat(), {"authorization": f"Bearer {key}"}),
+    }  # fmt: skip
+    if lite is not None:
+        out["litellm_openai"] = Target(
+            "LiteLLM /v1/chat/completions",
+            lite.url + "/v1/chat/completions",
+            chat(),
+            {"authorization": f"Bearer {procs.LITELLM_MASTER_KEY}"},
+        )
+    return out
+
+
+def streaming(target: Target, text: str = "hello stream") -> Target:
+    body = dict(target.body, stream=True, messages=[{"role": "user", "content": text}])
+    return Target(target.name + " (stream)", target.url, body, target.headers)
+
+
+async def measure(t: dict[str, Target], gw: procs.Proc, lite: procs.Proc | None) -> dict[str, Any]:
+    results: dict[str, Any] = {"latency": {}, "throughput": {}, "ttfb": {}, "streams": {}}
+    for name, target in t.items():
+        n = N_LATENCY if not name.startswith("litellm") else max(200, N_LATENCY // 2)
+        print(f"latency c=1: {target.name} x{n}", flush=True)
+        results["latency"][name] = summary_ms(await load.latencies(target, n))
+    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
+        if name in t:
+            total = N_THROUGHPUT if not name.startswith("litellm") else max(300, N_THROUGHPUT // 3)
+            print(f"throughput c={CONCURRENCY}: {t[name].name} x{total}", flush=True)
+            results["throughput"][name] = await load.throughput(t[name], total, CONCURRENCY)
+    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
+        if name in t:
+            print(f"ttfb: {t[name].name} x{N_TTFB}", flush=True)
+            results["ttfb"][name] = summary_ms(await load.ttfb(streaming(t[name]), N_TTFB))
+    for name, proc in (("gateway_anthropic", gw), ("litellm_openai", lite)):
+        if name in t and proc is not None:
+            print(f"{N_STREAMS} open streams: {t[name].name}", flush=True)
+            results["streams"][name] = await load.open_streams(
+                streaming(t[name], SLOW), N_STREAMS, proc.rss_kib
+            )
+    return results
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+            "kernel": platform.release(),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}  # fmt: skip
+
+
+def main() -> None:
+    root = Path(tempfile.mkdtemp(prefix="caicaini-bench-"))
+    out = procs.ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    started: list[procs.Proc] = []
+    try:
+        fake = procs.start_fake(out)
+        started.append(fake)
+        key = procs.prepare_gateway(root, fake)
+        gw = procs.start_gateway(root, fake, out)
+        started.append(gw)
+        lite = procs.start_litellm(fake, out)
+        if lite is not None:
+            started.append(lite)
+        results = asyncio.run(measure(targets(fake, gw, key, lite), gw, lite))
+        results["machine"] = machine()
+        results["litellm"] = {"available": lite is not None, "pin": procs.LITELLM_PIN,
+                              "notes": LITELLM_NOTES}  # fmt: skip
+        (out / "results.json").write_text(json.dumps(results, indent=2))
+        write_results(results, procs.ROOT / "bench" / "RESULTS.md")
+        print((procs.ROOT / "bench" / "RESULTS.md").read_text())
+    finally:
+        for proc in reversed(started):
+            proc.stop()
+        procs.cleanup(root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

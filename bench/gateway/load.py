@@ -1,0 +1,146 @@
+"""Load generators (bounded loops, loopback only): sequential latency, throughput at a fixed
+concurrency, streaming time to first byte, and many concurrent open streams."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Target:
+    """One endpoint to load: where, what to send, how to authenticate."""
+
+    name: str
+    url: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(samples, 50) * 1000, 3),
+        "p99_ms": round(percentile(samples, 99) * 1000, 3),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 3),
+        "n": len(samples),
+    }
+
+
+def client(connections: int = 64) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(timeout=120, limits=limits, trust_env=False)
+
+
+async def _one(http: httpx.AsyncClient, target: Target) -> None:
+    r = await http.post(target.url, json=target.body, headers=target.headers)
+    if r.status_code != 200:
+        raise RuntimeError(f"{target.name}: HTTP {r.status_code}: {r.text[:300]}")
+
+
+async def latencies(target: Target, n: int, warmup: int = 50) -> list[float]:
+    """Sequential requests (concurrency 1); seconds per request."""
+    samples = []
+    async with client(4) as http:
+        for _ in range(warmup):
+            await _one(http, target)
+        for _ in range(n):
+            started = time.perf_counter()
+            await _one(http, target)
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def throughput(target: Target, total: int, concurrency: int) -> dict[str, float]:
+    """``total`` requests by ``concurrency`` workers; requests per second and errors."""
+    remaining = total
+    errors = 0
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        nonlocal remaining, errors
+        while remaining > 0:
+            remaining -= 1
+            try:
+                await _one(http, target)
+            except (RuntimeError, httpx.HTTPError):
+                errors += 1
+
+    async with client(concurrency * 2) as http:
+        for _ in range(concurrency):  # warm the pool
+            await _one(http, target)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {"rps": round(total / elapsed, 1), "errors": errors, "requests": total,
+            "concurrency": concurrency, "seconds": round(elapsed, 2)}  # fmt: skip
+
+
+async def ttfb(target: Target, n: int, warmup: int = 20) -> list[float]:
+    """Streaming requests one at a time: seconds until the first body bytes arrive."""
+    samples = []
+    async with client(4) as http:
+        for i in range(warmup + n):
+            started = time.perf_counter()
+            async with http.stream(
+                "POST", target.url, json=target.body, headers=target.headers
+            ) as r:
+                if r.status_code != 200:
+                    raise RuntimeError(f"{target.name}: HTTP {r.status_code}")
+                chunks = r.aiter_raw()
+                await anext(chunks)
+                if i >= warmup:
+                    samples.append(time.perf_counter() - started)
+                async for _rest in chunks:
+                    pass
+    return samples
+
+
+async def open_streams(target: Target, n: int, rss_kib: Callable[[], int]) -> dict[str, Any]:
+    """``n`` slow streams open at once; peak resident memory of the server while they run."""
+    errors = 0
+    completed = 0
+    idle = rss_kib()
+    peak = idle
+    done = asyncio.Event()
+
+    async def one(http: httpx.AsyncClient) -> None:
+        nonlocal errors, completed
+        try:
+            async with http.stream(
+                "POST", target.url, json=target.body, headers=target.headers
+            ) as r:
+                if r.status_code != 200:
+                    errors += 1
+                    return
+                async for _chunk in r.aiter_raw():
+                    pass
+                completed += 1
+        except httpx.HTTPError:
+            errors += 1
+
+    async def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, rss_kib())
+            await asyncio.sleep(0.2)
+
+    started = time.perf_counter()
+    async with client(n + 10) as http:
+        sampler = asyncio.create_task(sample())
+        await asyncio.gather(*(one(http) for _ in range(n)))
+        done.set()
+        await sampler
+    return {"streams": n, "completed": completed, "errors": errors,
+            "rss_idle_mib": round(idle / 1024, 1), "rss_peak_mib": round(peak / 1024, 1),
+            "seconds": round(time.perf_counter() - started, 2)}  # fmt: skip
