@@ -18,7 +18,7 @@ from tests.ledger.support import make_account
 SONNET = ModelView(
     "claude-sonnet-4-5", "Claude Sonnet 4.5", "anthropic", "claude-sonnet-4-5", 64000, 8000, 2000
 )
-PLUS = PlanView("plus", "Plus", Decimal("10"), 5000, True, 60, 5, 2000, {"claude-sonnet-4-5": 3})
+PLUS = PlanView("plus", Decimal("10"), 5000, True, 60, 5, 2000, {"claude-sonnet-4-5": 3})
 RATE = ModelRate(model=SONNET, credits_per_unit=3, plan=PLUS, sheet_version=1)
 
 

@@ -21,7 +21,6 @@ class ModelView:
 @dataclass(frozen=True)
 class PlanView:
     name: str
-    display_name: str
     price_usd: Decimal
     monthly_credits: int
     api_keys: bool
@@ -29,6 +28,7 @@ class PlanView:
     concurrency: int
     messages_per_day: int
     rates: dict[str, int] = field(default_factory=dict)
+    display_name: str = ""
 
 
 @dataclass(frozen=True)
