@@ -249,3 +249,13 @@ async def test_a_price_mismatch_goes_to_review_and_failures_close(ctx: AppContex
     expired = await _paid(ctx, acct.id, "topup:small", "", method="nowpayments")
     await _apply(ctx, _status(expired, "expired", payment_id="778"))
     assert (await order(ctx, expired)).status == "closed"
+
+
+async def test_an_unknown_provider_status_goes_to_review(ctx: AppContext) -> None:
+    acct = await make_account(ctx)
+    order_id = await _paid(ctx, acct.id, "topup:small", "", method="nowpayments")
+    await _apply(ctx, _status(order_id, "wrong_asset_confirmed", payment_id="779"))
+    [payment] = await payments(ctx, order_id)
+    assert payment.status == "waiting" and payment.review == "open"
+    assert payment.review_reason == "unknown status wrong_asset_confirmed"
+    assert await balance(ctx, acct.id) == 0

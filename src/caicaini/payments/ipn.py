@@ -101,6 +101,9 @@ class PaymentSync:
         payment.checked_at = now
         payment.updated_at = now
         await self.repo.flush()
+        if fetched.status not in st.RANK and payment.granted_at is None:
+            # A status we do not know (NOWPayments adds some, e.g. wrong_asset_confirmed).
+            await self.fulfilment.to_review(payment, order, f"unknown status {fetched.status[:40]}")
         await self._act(payment, order)
         return payment
 
