@@ -92,7 +92,7 @@ async def account(ctx: AppContext, account_id: str) -> Account:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], *, until: Callable[[T], bool], tries: int = 400
+    check: Callable[[], Awaitable[T]], *, until: Callable[[T], bool], tries: int = 1200
 ) -> T:
     """Wait for the app's background processing: re-check until the condition holds (bounded)."""
     value = await check()
