@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caicaini.accounts.majority import age_of_majority, age_on
+from caicaini.accounts.majority import age_of_majority
+from caicaini.accounts.service import has_majority_at
 from caicaini.audit.service import Actor, AuditService
 from caicaini.context import AppContext
 from caicaini.errors import AccountUnavailable, InvalidInput
@@ -93,8 +94,8 @@ class OrderService:
         return order
 
     def _check_majority(self, account: Account) -> None:
-        needed = age_of_majority(account.country or "")
-        if age_on(account.date_of_birth, self.clock.now().date()) < needed:
+        if not has_majority_at(account, self.clock.now()):
+            needed = age_of_majority(account.country or "")
             raise MajorityRequired(
                 f"a paid subscription requires being at least {needed} years old "
                 f"(age of majority in {account.country})"
