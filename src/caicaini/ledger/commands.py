@@ -78,14 +78,15 @@ def show(
     email: str = typer.Option(..., "--email", help="The account's e-mail address."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show the balance available now and every grant with its expiry."""
+    """Show the balance available now and each live grant (in spending order) with its expiry."""
     from caicaini.cli import run_with_context
 
     async def work(ctx: AppContext) -> tuple[int, list[Grant]]:
         async with ctx.transaction() as session:
             account_id = await _account(ctx, session, email)
             ledger = LedgerService(session, ctx.clock)
-            return await ledger.balance(account_id), await ledger.grants(account_id)
+            grants = [g for g in await ledger.grants(account_id) if g.active]
+            return await ledger.balance(account_id), grants
 
     balance, grants = run_with_context(work)
     if as_json:
