@@ -262,36 +262,52 @@ def upgrade() -> None:
     )
 
 
-    _append_only("ledger_entries")
+    _append_only(*IMMUTABLE)
 
 
-# Ledger entries are append-only: the database refuses to change one (PostgreSQL also refuses
-# row deletes; SQLite keeps DELETE so test fixtures can empty tables between tests).
-def _append_only(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
+# Ledger entries are append-only and a published price sheet never changes: the database
+# refuses to update these rows (PostgreSQL also refuses row deletes; SQLite keeps DELETE so
+# test fixtures can empty tables between tests).
+IMMUTABLE = (
+    "ledger_entries",
+    "price_sheets",
+    "catalogue_models",
+    "plans",
+    "plan_model_rates",
+    "topup_packs",
+)
+
+
+def _append_only(*tables: str) -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
         op.execute(
             """
             CREATE FUNCTION caicaini_append_only() RETURNS trigger AS $$
             BEGIN
-                RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+                RAISE EXCEPTION '% rows cannot be changed', TG_TABLE_NAME;
             END;
             $$ LANGUAGE plpgsql
             """
         )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION caicaini_append_only()"
-        )
-    else:
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-        )
+    for table in tables:
+        if postgres:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION caicaini_append_only()"
+            )
+        else:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} rows cannot be changed'); END"
+            )
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS ledger_entries_append_only" + (" ON ledger_entries" if op.get_bind().dialect.name == "postgresql" else ""))
-    if op.get_bind().dialect.name == "postgresql":
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in IMMUTABLE:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only" + (f" ON {table}" if postgres else ""))
+    if postgres:
         op.execute("DROP FUNCTION IF EXISTS caicaini_append_only()")
     op.drop_table('plan_model_rates')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
