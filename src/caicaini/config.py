@@ -51,20 +51,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024)
-    # "fast" makes argon2 cheap for the test suite only; production refuses it.
+    # "fast" makes argon2 cheap for the test suite only; production always uses "standard".
     password_hash_profile: Literal["standard", "fast"] = "standard"
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.env != "production":
             return self
+        self.password_hash_profile = "standard"
         problems = []
         if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
             problems.append("CAICAINI_SECRET_KEY must be set to a random value of 32+ characters")
         if not self.database_url or self.database_url.startswith("sqlite"):
             problems.append("CAICAINI_DATABASE_URL must point at PostgreSQL")
-        if self.password_hash_profile != "standard":
-            problems.append("CAICAINI_PASSWORD_HASH_PROFILE must be 'standard'")
         if self.nowpayments_base_url and not self.nowpayments_ipn_secret:
             problems.append("CAICAINI_NOWPAYMENTS_IPN_SECRET is required with NOWPayments")
         if problems:

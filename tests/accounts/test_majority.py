@@ -41,3 +41,15 @@ def test_age_counts_whole_years() -> None:
 def test_has_majority(born: date, country: str, adult: bool) -> None:
     account = Account(date_of_birth=born, country=country)
     assert has_majority_at(account, AT) is adult
+
+
+def test_production_always_hashes_passwords_with_the_standard_profile() -> None:
+    from caicaini.config import Settings
+
+    settings = Settings(
+        env="production",
+        database_url="postgresql://db.internal/caicaini",
+        secret_key="x" * 40,
+        password_hash_profile="fast",
+    )
+    assert settings.password_hash_profile == "standard"
