@@ -18,6 +18,7 @@ import typer
 from caicaini import errors
 from caicaini.config import Settings
 from caicaini.context import AppContext
+from caicaini.logs import configure_logging
 
 T = TypeVar("T")
 
@@ -68,11 +69,14 @@ def run_with_context(work: Callable[[AppContext], Awaitable[T]]) -> T:
 
 
 def load_settings() -> Settings:
+    """Settings from the environment; logs go to stderr so stdout carries only results."""
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as exc:
         fail(str(exc))
         raise
+    configure_logging(settings.log_level, json=settings.log_json)
+    return settings
 
 
 def alembic_config(settings: Settings) -> Any:
@@ -130,12 +134,10 @@ def worker() -> None:
     """Run the job scheduler alone (production: next to stateless web processes)."""
     import signal
 
-    from caicaini.logs import configure_logging
     from caicaini.worker import registry
     from caicaini.worker.scheduler import Scheduler
 
-    settings = load_settings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    load_settings()
 
     async def main(ctx: AppContext) -> None:
         stop = asyncio.Event()
