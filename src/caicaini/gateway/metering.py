@@ -166,7 +166,8 @@ class Meter:
                 self._record(now, usage or Usage(), units, credits, outcome)
             )
             await self._touch_key(session, now)
-            remaining = await ledger.balance(self.key.account_id)
+            # Only complete responses carry the balance in a header; streams skip the query.
+            remaining = -1 if self.stream else await ledger.balance(self.key.account_id)
         self.settled = Charge(credits, units, remaining, receipt_id)
         return self.settled
 
