@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -159,7 +160,7 @@ async def test_anonymous_json_endpoints_refuse_non_json_bodies(
 ) -> None:
     # A cross-site form can post text/plain or form data, but never application/json.
     await make_account(ctx)
-    body = '{"email": "ada@example.com", "password": "%s"}' % PASSWORD
+    body = json.dumps({"email": "ada@example.com", "password": PASSWORD})
     for content_type in ("text/plain", "application/x-www-form-urlencoded"):
         response = await client.post(
             "/api/v1/auth/login", content=body, headers={"content-type": content_type}
