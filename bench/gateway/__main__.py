@@ -123,8 +123,13 @@ def machine() -> dict[str, Any]:
 
 
 def main() -> None:
-    root = Path(tempfile.mkdtemp(prefix="caicaini-bench-"))
     out = procs.ROOT / "bench" / "out"
+    if "--report-only" in sys.argv:  # re-render RESULTS.md from the last run's figures
+        write_results(
+            json.loads((out / "results.json").read_text()), procs.ROOT / "bench" / "RESULTS.md"
+        )
+        return
+    root = Path(tempfile.mkdtemp(prefix="caicaini-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     started: list[procs.Proc] = []
     try:
