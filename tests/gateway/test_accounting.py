@@ -160,3 +160,38 @@ async def test_usage_and_receipts_for_their_owner_only(
         assert (await gclient.get("/api/v1/usage")).json()["data"] == []
     finally:
         app.dependency_overrides.clear()
+
+
+@pytest.fixture
+async def two_route_client(
+    gctx: AppContext, fake_upstream: FakeUpstreamServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Claude models with two routes (both the fake): the second serves when the first fails."""
+    routes = [AnthropicProvider(fake_upstream.anthropic_base_url) for _ in range(2)]
+    gctx.extras["providers"] = ProviderRegistry({"anthropic": list(routes)})
+    app = create_app(ctx=gctx)
+    async with LifespanManager(app) as manager:
+        transport = StreamingASGITransport(manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as c:
+            yield c
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_next_route_is_tried_before_any_byte_reached_the_client(
+    gctx: AppContext, two_route_client: httpx.AsyncClient, fake: FakeScript, stream: bool
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    fake.fail(529, "first route overloaded")
+    r = await two_route_client.post(
+        "/v1/messages", json=message_body(CLAUDE, stream=stream), headers=anthropic_headers(key)
+    )
+    assert r.status_code == 200, r.text
+    assert "Echo" in r.text
+    assert len(fake.requests) == 2
+    fake.fail(400, "prompt is too long")  # not retryable: relayed as is
+    r = await two_route_client.post(
+        "/v1/messages", json=message_body(CLAUDE, stream=stream), headers=anthropic_headers(key)
+    )
+    assert r.status_code == 400 and "prompt is too long" in r.text
+    assert len(fake.requests) == 3

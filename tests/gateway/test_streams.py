@@ -190,3 +190,33 @@ async def test_openai_endpoint_translates_a_tool_call(
     assert call["function"]["name"] == "get_weather"
     assert isinstance(json.loads(call["function"]["arguments"]), dict)
     assert r.headers["caicaini-credits-charged"] == str(RATES[CLAUDE])
+
+
+async def test_pings_during_upstream_silence_and_a_client_leaving_then(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    from caicaini.gateway.state import gateway_state
+
+    gateway_state(gctx).ping_interval = 0.05
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    headers = anthropic_headers(
+        key,
+        **{
+            "x-fake-output-tokens": "50",
+            "x-fake-hang-after-events": "5",
+            "x-fake-ping-interval-ms": "600000",
+        },
+    )
+    body = message_body(CLAUDE, stream=True, max_tokens=8000)
+    names: list[str | None] = []
+    async with gclient.stream("POST", "/v1/messages", json=body, headers=headers) as r:
+        decoder = SSEDecoder()
+        async for chunk in r.aiter_bytes():
+            names += [e.event for e in decoder.feed(chunk)]
+            if names.count("ping") >= 2:
+                break  # upstream went silent; the gateway kept the stream alive; we leave
+    assert names[0] == "message_start" and "content_block_delta" in names
+    record = await settled(gctx, account)
+    assert (record.outcome, record.credits_charged) == ("client_disconnect", RATES[CLAUDE])
+    assert await balance(gctx, account) == 1000 - RATES[CLAUDE]

@@ -45,6 +45,8 @@ class GatewayState:
     keys: KeyCache = field(default_factory=KeyCache)
     rates: TTLCache[Any] = field(default_factory=TTLCache)
     terms: TTLCache[Any] = field(default_factory=TTLCache)
+    # Keep-alives on streams while upstream is silent (clients abort silent streams).
+    ping_interval: float = 15.0
     # key id -> monotonic time its last_used_at was last written by this process
     touched: dict[str, float] = field(default_factory=dict)
 

@@ -31,7 +31,6 @@ from caicaini.gateway.upstreams.base import Provider, Usage
 from caicaini.kit.credits import ceil_div
 
 Event = dict[str, Any]
-PING_INTERVAL_SECONDS = 15.0
 CHARS_PER_TOKEN = 4
 
 ERROR_STATUS = {
@@ -160,11 +159,11 @@ async def with_pings(
 
 
 async def anthropic_sse(
-    first: Event, events: AsyncIterator[Event], tracker: StreamTracker
+    first: Event, events: AsyncIterator[Event], tracker: StreamTracker, ping_every: float
 ) -> AsyncIterator[bytes]:
     from caicaini.kit.sse import encode_event
 
-    async for event in with_pings(first, events, PING_INTERVAL_SECONDS):
+    async for event in with_pings(first, events, ping_every):
         if event is None:
             yield b'event: ping\ndata: {"type":"ping"}\n\n'
             continue
@@ -176,6 +175,7 @@ async def openai_sse(
     first: Event,
     events: AsyncIterator[Event],
     tracker: StreamTracker,
+    ping_every: float,
     model: str,
     include_usage: bool,
 ) -> AsyncIterator[bytes]:
@@ -183,7 +183,7 @@ async def openai_sse(
     from caicaini.kit.sse import DONE, encode_data
 
     translator = AnthropicToOpenAIStream(model, include_usage=include_usage)
-    async for event in with_pings(first, events, PING_INTERVAL_SECONDS):
+    async for event in with_pings(first, events, ping_every):
         if event is None:
             yield b": keep-alive\n\n"
             continue
@@ -246,4 +246,8 @@ async def stream_response(
         "cache-control": "no-cache",
         "x-accel-buffering": "no",
     }
-    return MeteredStream(encoder(first, events, tracker, *args), on_close=on_close, headers=headers)
+    return MeteredStream(
+        encoder(first, events, tracker, call.state.ping_interval, *args),
+        on_close=on_close,
+        headers=headers,
+    )
