@@ -12,6 +12,7 @@ TASK_MODULES = [
     "caicaini.audit.tasks",
     "caicaini.accounts.tasks",
     "caicaini.payments.tasks",
+    "caicaini.api_keys.tasks",
     "caicaini.ledger.tasks",
     "caicaini.subscriptions.tasks",
 ]
