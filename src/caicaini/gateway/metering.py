@@ -1,17 +1,21 @@
 """Metering: the money side of one gateway message, exactly once.
 
     quote   max_price(rate, input bound, max_tokens)  — the most the call can cost
-    hold    one short transaction: key caps checked, LedgerService.hold + mark_started
+    hold    one short transaction: key caps checked, LedgerService.hold
             (unaffordable → max_tokens lowered to what is affordable; 0 → 402)
     settle  one transaction: LedgerService.settle at the real units (capped at the hold) or
             release when nothing was produced, plus the usage record, the signed receipt and
-            the key's last-used time
+            the key's last-used time; the balance for the response header comes back from
+            the settlement (no extra query)
 
 The input bound is an estimate from the body size (``ceil(bytes / 3)`` tokens): it only
 bounds the hold, the charge uses upstream's own counts, and a charge never exceeds its hold.
-Holding and marking the call started share one transaction to keep the hot path at two
-database round trips; a crash in the microseconds between them and the upstream call costs
-the sweeper's one unit at most.
+
+The gateway does not mark its holds "started": marking before the upstream call would make
+the sweeper charge one unit for a call that may never have been made, and marking after it
+would cost one more write per message. So a hold orphaned by a crash of this process is
+released by the sweeper, in the customer's favour. Settlement itself never depends on the
+sweeper in normal operation: it runs in a ``finally`` shielded from cancellation.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from caicaini.kit.clock import start_of_month
 from caicaini.kit.credits import ceil_div
 from caicaini.kit.ids import new_id
 from caicaini.ledger.service import LedgerService
-from caicaini.models.usage import Receipt, UsageRecord
 from caicaini.plans.pricing import affordable_max_tokens, max_price, price
 from caicaini.plans.views import ModelRate
 
@@ -114,8 +117,8 @@ class Meter:
             amount=amount,
             ttl_seconds=self.ctx.settings.hold_ttl_seconds,
             key_id=self.key.id,
+            unit_credits=self.rate.credits_per_unit,
         )
-        await ledger.mark_started(self.request_id)
         self.held = amount
 
     def _placed(self, wanted: int, tokens: int) -> int:
@@ -153,58 +156,58 @@ class Meter:
             units, credits = quoted.units, min(quoted.credits, self.held)
         async with self.ctx.transaction() as session:
             ledger = LedgerService(session, self.ctx.clock)
-            receipt_id = None
+            receipt: dict[str, Any] | None = None
+            remaining: int | None = -1
             if credits > 0:
                 settlement = await ledger.settle(self.request_id, credits)
-                credits = settlement.charged
-                receipt_id = self._receipt(
-                    session, now, usage or Usage(), units, credits, settlement.debits
-                )
+                credits, remaining = settlement.charged, settlement.balance
+                receipt = self._receipt(now, usage or Usage(), units, credits, settlement.debits)
             else:
                 await ledger.release(self.request_id, reason=outcome)
-            UsageRepository(session).add(
-                self._record(now, usage or Usage(), units, credits, outcome)
-            )
+            record = self._record(now, usage or Usage(), units, credits, outcome)
+            await UsageRepository(session).insert(record, receipt)
             await self._touch_key(session, now)
-            # Only complete responses carry the balance in a header; streams skip the query.
-            remaining = -1 if self.stream else await ledger.balance(self.key.account_id)
+            if remaining is None or (remaining < 0 and not self.stream):
+                remaining = await ledger.balance(self.key.account_id)
+        receipt_id = receipt["id"] if receipt is not None else None
         self.settled = Charge(credits, units, remaining, receipt_id)
         return self.settled
 
     def _record(
         self, now: datetime, usage: Usage, units: int, credits: int, outcome: str
-    ) -> UsageRecord:
-        return UsageRecord(
-            id=self.request_id,
-            account_id=self.key.account_id,
-            key_id=self.key.id,
-            model=self.rate.model.id,
-            provider=self.provider or "none",
-            endpoint=self.endpoint,
-            stream=self.stream,
-            outcome=outcome,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_creation_input_tokens=usage.cache_creation_input_tokens,
-            cache_read_input_tokens=usage.cache_read_input_tokens,
-            units=units,
-            rate=self.rate.credits_per_unit,
-            sheet_version=self.rate.sheet_version,
-            credits_held=self.held,
-            credits_charged=credits,
-            duration_ms=int((time.perf_counter() - self.started) * 1000),
-            created_at=now,
-        )
+    ) -> dict[str, Any]:
+        """The usage_records row."""
+        return {
+            "id": self.request_id,
+            "account_id": self.key.account_id,
+            "key_id": self.key.id,
+            "model": self.rate.model.id,
+            "provider": self.provider or "none",
+            "endpoint": self.endpoint,
+            "stream": self.stream,
+            "outcome": outcome,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+            "cache_read_input_tokens": usage.cache_read_input_tokens,
+            "units": units,
+            "rate": self.rate.credits_per_unit,
+            "sheet_version": self.rate.sheet_version,
+            "credits_held": self.held,
+            "credits_charged": credits,
+            "duration_ms": int((time.perf_counter() - self.started) * 1000),
+            "created_at": now,
+        }
 
     def _receipt(
         self,
-        session: Any,
         now: datetime,
         usage: Usage,
         units: int,
         credits: int,
         debits: list[tuple[str, int]],
-    ) -> str:
+    ) -> dict[str, Any]:
+        """The signed receipts row."""
         receipt_id = new_id("rcpt")
         payload = {
             "receipt_id": receipt_id,
@@ -221,18 +224,14 @@ class Meter:
             "credits_charged": credits,
             "grants_debited": [{"grant_id": g, "credits": c} for g, c in debits],
         }
-        signature = receipts.sign(self.ctx.settings.secret_key, payload)
-        UsageRepository(session).add(
-            Receipt(
-                id=receipt_id,
-                request_id=self.request_id,
-                account_id=self.key.account_id,
-                payload=payload,
-                signature=signature,
-                created_at=now,
-            )
-        )
-        return receipt_id
+        return {
+            "id": receipt_id,
+            "request_id": self.request_id,
+            "account_id": self.key.account_id,
+            "payload": payload,
+            "signature": receipts.sign(self.ctx.settings.secret_key, payload),
+            "created_at": now,
+        }
 
     async def _touch_key(self, session: Any, now: datetime) -> None:
         """last_used_at is written at most once a minute per key and process."""

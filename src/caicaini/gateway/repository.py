@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.usage import Receipt, UsageRecord
+
+_INSERT_USAGE = insert(cast(Table, UsageRecord.__table__))
+_INSERT_RECEIPT = insert(cast(Table, Receipt.__table__))
 
 
 class UsageRepository:
@@ -16,6 +20,13 @@ class UsageRepository:
 
     def add(self, *rows: UsageRecord | Receipt) -> None:
         self.session.add_all(rows)
+
+    async def insert(self, record: dict[str, Any], receipt: dict[str, Any] | None) -> None:
+        """The hot path: a usage record (and its receipt) as Core inserts."""
+        conn = await self.session.connection()
+        await conn.execute(_INSERT_USAGE, record)
+        if receipt is not None:
+            await conn.execute(_INSERT_RECEIPT, receipt)
 
     async def page(
         self,

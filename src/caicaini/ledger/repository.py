@@ -32,10 +32,12 @@ class LedgerRepository:
         )
 
     async def grant(self, grant_id: str) -> Grant | None:
-        return await self.session.get(Grant, grant_id)
+        # populate_existing: the hot path (hold_repository) changes grants with Core updates.
+        return await self.session.get(Grant, grant_id, populate_existing=True)
 
     async def grants_of(self, account_id: str) -> list[Grant]:
         stmt = select(Grant).where(Grant.account_id == account_id).order_by(Grant.id)
+        stmt = stmt.execution_options(populate_existing=True)
         return list((await self.session.scalars(stmt)).all())
 
     async def balance(self, account_id: str, now: datetime) -> int:
@@ -69,6 +71,7 @@ class LedgerRepository:
             select(HoldAllocation)
             .where(HoldAllocation.hold_id == hold_id)
             .order_by(HoldAllocation.position)
+            .execution_options(populate_existing=True)
         )
         return list((await self.session.scalars(stmt)).all())
 

@@ -5,9 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
-from caicaini.models.ledger import Grant as GrantRow
 from caicaini.models.ledger import HoldAllocation
+
+
+class GrantLike(Protocol):
+    """What the rules read of a grant: an ORM row or the hot path's plain snapshot."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def issued_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+G = TypeVar("G", bound=GrantLike)
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
@@ -15,11 +35,11 @@ _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 CLOSING_KIND = {"expired": "expire", "forfeited": "forfeit", "reversed": "reversal"}
 
 
-def is_live(grant: GrantRow, now: datetime) -> bool:
+def is_live(grant: GrantLike, now: datetime) -> bool:
     return grant.status == "active" and (grant.expires_at is None or grant.expires_at > now)
 
 
-def consumption_order(grants: Iterable[GrantRow]) -> list[GrantRow]:
+def consumption_order(grants: Iterable[G]) -> list[G]:
     """Soonest expiry first, then oldest; grants without expiry after those; top-ups last."""
     return sorted(
         grants,
@@ -33,9 +53,9 @@ def consumption_order(grants: Iterable[GrantRow]) -> list[GrantRow]:
     )
 
 
-def split(grants: Sequence[GrantRow], amount: int) -> list[tuple[GrantRow, int]] | None:
+def split(grants: Sequence[G], amount: int) -> list[tuple[G, int]] | None:
     """Take ``amount`` from ``grants`` in the given order; None when they cannot cover it."""
-    taken: list[tuple[GrantRow, int]] = []
+    taken: list[tuple[G, int]] = []
     left = amount
     for grant in grants:
         if left == 0:

@@ -19,13 +19,15 @@ The service never commits; its caller owns the transaction.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from caicaini.errors import InsufficientCredits, InvalidInput
 from caicaini.kit.ids import new_id
 from caicaini.ledger import rules
 from caicaini.ledger.core import grant_view, positive
 from caicaini.ledger.errors import GrantNotFound, HoldAlreadyResolved, HoldNotFound
+from caicaini.ledger.hold_repository import GrantState, HoldRepository
 from caicaini.ledger.removals import LedgerRemovals
 from caicaini.ledger.views import Entry, Grant, Hold, Settlement
 from caicaini.logs import get_logger
@@ -40,7 +42,7 @@ class LedgerService(LedgerRemovals):
     # -- grants -------------------------------------------------------------------------------
 
     async def balance(self, account_id: str) -> int:
-        return await self.repo.balance(account_id, self.clock.now())
+        return await HoldRepository(self.session).balance(account_id, self.clock.now())
 
     async def grants(self, account_id: str) -> list[Grant]:
         now = self.clock.now()
@@ -63,7 +65,7 @@ class LedgerService(LedgerRemovals):
             for r in rows
         ]
 
-    # -- holds --------------------------------------------------------------------------------
+    # -- holds (the gateway's hot path: Core statements, see hold_repository) -------------------
 
     async def hold(
         self,
@@ -79,32 +81,67 @@ class LedgerService(LedgerRemovals):
         message unit) is what the sweeper charges if the call started and never settled."""
         positive(amount)
         now = self.clock.now()
-        grants = await self.repo.lock_account(account_id)
-        existing = await self.repo.hold_by_request(request_id)
-        if existing is not None:
-            return await self._replayed_hold(existing, account_id)
+        sql = HoldRepository(self.session)
+        grants = await sql.lock_grants(account_id)
         live = rules.consumption_order(g for g in grants if rules.is_live(g, now))
         taken = rules.split(live, amount)
         if taken is None:
+            existing = await self.repo.hold_by_request(request_id)
+            if existing is not None:
+                return await self._replayed_hold(existing, account_id)
             available = sum(g.remaining for g in live)
             raise InsufficientCredits(
                 f"this request may cost up to {amount} credits; the balance is {available}",
                 details={"required": amount, "available": available},
             )
-        hold = HoldRow(
-            id=new_id("hold"),
+        hold_id = new_id("hold")
+        expires_at = now + timedelta(seconds=ttl_seconds)
+        placed = await sql.insert_hold(
+            {
+                "id": hold_id,
+                "request_id": request_id,
+                "account_id": account_id,
+                "key_id": key_id,
+                "purpose": "request",
+                "status": "held",
+                "amount": amount,
+                "charged": 0,
+                "unit_credits": unit_credits,
+                "created_at": now,
+                "expires_at": expires_at,
+            }
+        )
+        if not placed:  # the request id is taken: a replay
+            existing = await self.repo.hold_by_request(request_id)
+            assert existing is not None
+            return await self._replayed_hold(existing, account_id)
+        op = f"hold:{request_id}"
+        await sql.insert_allocations(
+            [
+                {"hold_id": hold_id, "grant_id": g.id, "position": n, "amount": part, "charged": 0}
+                for n, (g, part) in enumerate(taken)
+            ]
+        )
+        await sql.insert_entries(
+            [
+                entry_row(
+                    account_id, g.id, "hold", -part, f"{op}:{g.id}", op, hold_id, request_id, now
+                )
+                for g, part in taken
+            ]
+        )
+        await sql.move_grants([(g.id, -part) for g, part in taken])
+        return Hold(
+            id=hold_id,
             request_id=request_id,
             account_id=account_id,
-            key_id=key_id,
-            purpose="request",
-            status="held",
             amount=amount,
+            status="held",
+            expires_at=expires_at,
+            started_at=None,
             charged=0,
-            unit_credits=unit_credits,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
+            allocations=[(g.id, part) for g, part in taken],
         )
-        return await self._take(hold, taken)
 
     async def freeze(self, grant_id: str, *, request_id: str, amount: int) -> Hold:
         """Hold credits of one grant (a refund in progress), settled later as ``refund``."""
@@ -138,7 +175,12 @@ class LedgerService(LedgerRemovals):
 
     async def resolve_abandoned(self, request_id: str) -> str | None:
         """Resolve a hold left past its expiry by a crash: released when no upstream call was
-        recorded as started, otherwise settled at one message unit. Returns what was done."""
+        recorded as started, otherwise settled at one message unit. Returns what was done.
+
+        The gateway does not mark its calls started (that would be one more write per message,
+        and marking before the call is made would overcharge after a crash), so a gateway hold
+        left by a crash is released: the customer keeps the credits. Callers that do record
+        the start (``mark_started``) get the one-unit settlement."""
         hold, _ = await self._locked_hold(request_id)
         if hold.status != "held" or hold.expires_at > self.clock.now():
             return None
@@ -146,8 +188,12 @@ class LedgerService(LedgerRemovals):
             await self.release(request_id, reason="expired: no upstream call was recorded")
             return "released"
         unit = min(hold.amount, hold.unit_credits or 1)
-        await self.settle(request_id, unit)
-        hold.resolution = "expired after the upstream call started: charged one message unit"
+        await self._settle(
+            request_id,
+            unit,
+            "settle",
+            resolution="expired after the upstream call started: charged one message unit",
+        )
         return "settled"
 
     async def mark_started(self, request_id: str) -> None:
@@ -158,49 +204,140 @@ class LedgerService(LedgerRemovals):
     async def settle(
         self, request_id: str, amount: int, *, entry_kind: str = "settle"
     ) -> Settlement:
+        """Charge ``amount`` (capped at the hold) and return the rest to the same grants. The
+        settlement carries the account's balance after it (no second query needed)."""
         if entry_kind not in ("settle", "refund"):
             raise InvalidInput("a hold settles as 'settle' or 'refund'", field="entry_kind")
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             raise InvalidInput("a charge is a whole, non-negative number of credits")
-        hold, grants = await self._locked_hold(request_id)
-        allocations = await self.repo.allocations(hold.id)
-        if hold.status == "settled":
-            return Settlement(
-                hold.charged, [(a.grant_id, a.charged) for a in allocations if a.charged]
-            )
-        if hold.status == "released":
-            raise HoldAlreadyResolved(f"the hold for request {request_id} was already released")
+        return await self._settle(request_id, amount, entry_kind)
+
+    async def release(self, request_id: str, *, reason: str) -> None:
+        await self._settle(request_id, 0, "release", resolution=reason, reason=reason)
+
+    async def _settle(
+        self,
+        request_id: str,
+        amount: int,
+        kind: str,
+        *,
+        resolution: str | None = None,
+        reason: str | None = None,
+    ) -> Settlement:
+        """Settle (``kind`` settle/refund) or release (``kind`` release) a hold."""
+        now = self.clock.now()
+        sql = HoldRepository(self.session)
+        hold = await sql.lock_hold(request_id)
+        if hold is None:
+            raise HoldNotFound(f"no hold for request {request_id}")
+        grants = {g.id: g for g in await sql.lock_grants(hold.account_id, account_locked=True)}
+        if hold.status != "held":
+            if kind == "release":
+                if hold.status == "settled":
+                    log.warning("ledger.release_after_settle", request_id=request_id)
+                return Settlement(0, [], balance=live_balance(grants.values(), {}, now))
+            if hold.status == "released":
+                raise HoldAlreadyResolved(f"the hold for request {request_id} was already released")
+            debits = [(g, c) for g, _, c in hold.allocations if c]
+            return Settlement(hold.charged, debits, balance=live_balance(grants.values(), {}, now))
         if amount > hold.amount:
             # Nothing ever costs more than its hold.
             log.warning(
                 "ledger.charge_capped", request_id=request_id, asked=amount, held=hold.amount
             )
             amount = hold.amount
-        op = f"{entry_kind}:{request_id}"
-        debits: list[tuple[str, int]] = []
-        for allocation, charged in rules.charge_over(allocations, amount):
-            allocation.charged = charged
-            grant = grants[allocation.grant_id]
-            self._return(grant, allocation.amount - charged, entry_kind, op, hold, charged=charged)
-            if charged:
-                debits.append((grant.id, charged))
-        self._resolve(hold, "settled", charged=amount, resolution=entry_kind)
-        await self.repo.flush()
-        return Settlement(amount, debits)
-
-    async def release(self, request_id: str, *, reason: str) -> None:
-        hold, grants = await self._locked_hold(request_id)
-        if hold.status != "held":
-            if hold.status == "settled":
-                log.warning("ledger.release_after_settle", request_id=request_id)
-            return
-        op = f"release:{request_id}"
-        for allocation in await self.repo.allocations(hold.id):
-            self._return(
-                grants[allocation.grant_id], allocation.amount, "release", op, hold, reason=reason
+        op = f"{kind}:{request_id}"
+        entries: list[dict[str, object]] = []
+        deltas: dict[str, int] = {}
+        debits = []
+        left = amount
+        for grant_id, allocated, _ in hold.allocations:
+            charged = min(allocated, left)
+            left -= charged
+            back = allocated - charged
+            key = f"{op}:{grant_id}"
+            entries.append(
+                entry_row(
+                    hold.account_id,
+                    grant_id,
+                    kind,
+                    back,
+                    key,
+                    op,
+                    hold.id,
+                    request_id,
+                    now,
+                    charged=charged,
+                    reason=reason,
+                )
             )
-        self._resolve(hold, "released", charged=0, resolution=reason)
-        await self.repo.flush()
+            deltas[grant_id] = back
+            status = grants[grant_id].status
+            closing = rules.CLOSING_KIND.get(status)
+            if closing and back > 0:
+                # Credits back to a grant no longer live leave again at once.
+                entries.append(
+                    entry_row(
+                        hold.account_id,
+                        grant_id,
+                        closing,
+                        -back,
+                        f"{key}:{closing}",
+                        op,
+                        hold.id,
+                        request_id,
+                        now,
+                        reason=f"returned to a grant already {status}",
+                    )
+                )
+                deltas[grant_id] = 0
+            if charged:
+                debits.append((grant_id, charged))
+        await sql.insert_entries(entries)
+        await sql.move_grants(list(deltas.items()))
+        await sql.charge_allocations(hold.id, debits)
+        await sql.resolve(
+            hold.id,
+            status="released" if kind == "release" else "settled",
+            charged=amount,
+            at=now,
+            resolution=resolution or kind,
+        )
+        return Settlement(amount, debits, balance=live_balance(grants.values(), deltas, now))
+
+
+def entry_row(
+    account_id: str,
+    grant_id: str,
+    kind: str,
+    amount: int,
+    key: str,
+    op: str,
+    hold_id: str,
+    request_id: str,
+    now: datetime,
+    *,
+    charged: int = 0,
+    reason: str | None = None,
+) -> dict[str, object]:
+    return {
+        "account_id": account_id,
+        "grant_id": grant_id,
+        "hold_id": hold_id,
+        "kind": kind,
+        "amount": amount,
+        "charged": charged,
+        "idempotency_key": key,
+        "operation_key": op,
+        "request_id": request_id,
+        "reason": reason,
+        "created_at": now,
+    }
+
+
+def live_balance(grants: Iterable[GrantState], deltas: dict[str, int], now: datetime) -> int:
+    """The account's balance from its locked grants and the deltas just written."""
+    return sum(g.remaining + deltas.get(g.id, 0) for g in grants if rules.is_live(g, now))
 
 
 # Importing the ledger registers its account-closure hook (forfeit remaining credits).

@@ -37,6 +37,8 @@ class Hold:
 class Settlement:
     charged: int
     debits: list[tuple[str, int]]
+    # The account's balance right after the settlement (None when not computed).
+    balance: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,214 @@
+"""SQL of the ledger's hot path (hold, settle, release): SQLAlchemy Core statements built once
+at import, run on the session's connection, no ORM unit of work and no identity map.
+
+Locking is the same as ``LedgerRepository``'s: on PostgreSQL the account row first, then its
+grants ``ORDER BY id``; on SQLite ``BEGIN IMMEDIATE`` already serialises writers (the
+``FOR UPDATE`` clauses compile to nothing there). Grants change by relative updates
+(``remaining = remaining + :delta``), so the database's CHECK constraints stay the last word
+on "never negative".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from caicaini.models.accounts import Account
+from caicaini.models.ledger import Grant, Hold, HoldAllocation, LedgerEntry
+
+grants_t = cast(Table, Grant.__table__)
+holds_t = cast(Table, Hold.__table__)
+allocations_t = cast(Table, HoldAllocation.__table__)
+entries_t = cast(Table, LedgerEntry.__table__)
+accounts_t = cast(Table, Account.__table__)
+
+
+@dataclass(slots=True)
+class GrantState:
+    id: str
+    kind: str
+    status: str
+    remaining: int
+    issued_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(slots=True)
+class HeldRow:
+    id: str
+    account_id: str
+    status: str
+    amount: int
+    charged: int
+    allocations: list[tuple[str, int, int]]  # (grant id, amount, charged), in the order taken
+
+
+_LOCK_ACCOUNT = (
+    select(accounts_t.c.id).where(accounts_t.c.id == bindparam("account_id")).with_for_update()
+)
+_LOCK_ACCOUNT_OF_HOLD = (
+    select(accounts_t.c.id)
+    .where(
+        accounts_t.c.id
+        == select(holds_t.c.account_id)
+        .where(holds_t.c.request_id == bindparam("request_id"))
+        .scalar_subquery()
+    )
+    .with_for_update()
+)
+_GRANTS = (
+    select(
+        grants_t.c.id,
+        grants_t.c.kind,
+        grants_t.c.status,
+        grants_t.c.remaining,
+        grants_t.c.issued_at,
+        grants_t.c.expires_at,
+    )
+    .where(grants_t.c.account_id == bindparam("account_id"))
+    .order_by(grants_t.c.id)
+    .with_for_update()
+)
+_HOLD_WITH_ALLOCATIONS = (
+    select(
+        holds_t.c.id,
+        holds_t.c.account_id,
+        holds_t.c.status,
+        holds_t.c.amount,
+        holds_t.c.charged,
+        allocations_t.c.grant_id,
+        allocations_t.c.amount,
+        allocations_t.c.charged,
+    )
+    .select_from(
+        holds_t.outerjoin(allocations_t, allocations_t.c.hold_id == holds_t.c.id),
+    )
+    .where(holds_t.c.request_id == bindparam("request_id"))
+    .order_by(allocations_t.c.position)
+    .with_for_update(of=holds_t)
+)
+_INSERT_HOLD = {
+    "sqlite": sqlite.insert(holds_t)
+    .on_conflict_do_nothing(index_elements=["request_id"])
+    .returning(holds_t.c.id),
+    "postgresql": postgresql.insert(holds_t)
+    .on_conflict_do_nothing(index_elements=["request_id"])
+    .returning(holds_t.c.id),
+}
+_INSERT_ALLOCATIONS = insert(allocations_t)
+_INSERT_ENTRIES = insert(entries_t)
+_MOVE_GRANT = (
+    update(grants_t)
+    .where(grants_t.c.id == bindparam("grant_id"))
+    .values(remaining=grants_t.c.remaining + bindparam("delta"))
+)
+_CHARGE_ALLOCATION = (
+    update(allocations_t)
+    .where(
+        and_(
+            allocations_t.c.hold_id == bindparam("p_hold_id"),
+            allocations_t.c.grant_id == bindparam("p_grant_id"),
+        )
+    )
+    .values(charged=bindparam("p_charged"))
+)
+_RESOLVE_HOLD = (
+    update(holds_t)
+    .where(and_(holds_t.c.id == bindparam("hold_id"), holds_t.c.status == "held"))
+    .values(
+        status=bindparam("p_status"),
+        charged=bindparam("p_charged"),
+        resolved_at=bindparam("p_resolved_at"),
+        resolution=bindparam("p_resolution"),
+    )
+)
+_BALANCE = select(func.coalesce(func.sum(grants_t.c.remaining), 0)).where(
+    grants_t.c.account_id == bindparam("account_id"),
+    grants_t.c.status == "active",
+    or_(grants_t.c.expires_at.is_(None), grants_t.c.expires_at > bindparam("now")),
+)
+
+
+class HoldRepository:
+    """Core SQL for holds. Every method is one statement (one round trip)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self.is_postgres = self.dialect == "postgresql"
+
+    async def _conn(self) -> AsyncConnection:
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()  # ORM work of this transaction goes first
+        return await session.connection()
+
+    async def lock_grants(
+        self, account_id: str, *, account_locked: bool = False
+    ) -> list[GrantState]:
+        """Lock the account (PostgreSQL) and return its grants, locked, by id."""
+        conn = await self._conn()
+        params = {"account_id": account_id}
+        if self.is_postgres and not account_locked:
+            await conn.execute(_LOCK_ACCOUNT, params)
+        rows = (await conn.execute(_GRANTS, params)).all()
+        return [GrantState(*row) for row in rows]
+
+    async def lock_hold(self, request_id: str) -> HeldRow | None:
+        """Lock the hold's account (PostgreSQL) and return the hold with its allocations."""
+        conn = await self._conn()
+        params = {"request_id": request_id}
+        if self.is_postgres:
+            await conn.execute(_LOCK_ACCOUNT_OF_HOLD, params)
+        rows = (await conn.execute(_HOLD_WITH_ALLOCATIONS, params)).all()
+        if not rows:
+            return None
+        first = rows[0]
+        allocations = [(r[5], r[6], r[7]) for r in rows if r[5] is not None]
+        return HeldRow(first[0], first[1], first[2], first[3], first[4], allocations)
+
+    async def insert_hold(self, values: dict[str, Any]) -> bool:
+        """Insert the hold unless its request id is taken; False when it was."""
+        conn = await self._conn()
+        result = await conn.execute(_INSERT_HOLD[self.dialect], values)
+        return result.first() is not None
+
+    async def insert_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
+        await (await self._conn()).execute(_INSERT_ALLOCATIONS, list(rows))
+
+    async def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
+        await (await self._conn()).execute(_INSERT_ENTRIES, list(rows))
+
+    async def move_grants(self, deltas: Sequence[tuple[str, int]]) -> None:
+        """``remaining += delta`` per grant, in grant id order (the lock order)."""
+        params = [{"grant_id": g, "delta": d} for g, d in sorted(deltas) if d]
+        if params:
+            await (await self._conn()).execute(_MOVE_GRANT, params)
+
+    async def charge_allocations(self, hold_id: str, charges: Sequence[tuple[str, int]]) -> None:
+        params = [{"p_hold_id": hold_id, "p_grant_id": g, "p_charged": c} for g, c in charges if c]
+        if params:
+            await (await self._conn()).execute(_CHARGE_ALLOCATION, params)
+
+    async def resolve(
+        self, hold_id: str, *, status: str, charged: int, at: datetime, resolution: str
+    ) -> None:
+        params = {
+            "hold_id": hold_id,
+            "p_status": status,
+            "p_charged": charged,
+            "p_resolved_at": at,
+            "p_resolution": resolution[:200],
+        }
+        await (await self._conn()).execute(_RESOLVE_HOLD, params)
+
+    async def balance(self, account_id: str, now: datetime) -> int:
+        conn = await self._conn()
+        result = await conn.execute(_BALANCE, {"account_id": account_id, "now": now})
+        return int(result.scalar_one())
