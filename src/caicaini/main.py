@@ -38,6 +38,7 @@ ROUTER_MODULES = [
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
+    "caicaini.web.public_pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.

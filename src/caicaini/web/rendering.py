@@ -9,6 +9,7 @@ error page.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from caicaini import errors
 from caicaini.accounts import csrf
@@ -24,6 +26,22 @@ from caicaini.http.errors import register_renderer
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+_template_dirs: list[BaseLoader] = [FileSystemLoader(str(HERE / "templates"))]
+templates.env.loader = ChoiceLoader(_template_dirs)
+
+
+def usd(value: Decimal | int) -> str:
+    """$10, $12.50: whole dollars without cents."""
+    amount = Decimal(value)
+    return f"${amount:,.0f}" if amount == amount.to_integral_value() else f"${amount:,.2f}"
+
+
+def credits(value: int) -> str:
+    return f"{int(value):,}"
+
+
+templates.env.filters["usd"] = usd
+templates.env.filters["credits"] = credits
 
 _FORM_KEY = "caicaini.form"
 
@@ -39,7 +57,23 @@ PAGE_PREFIXES = (
     "/settings",
     "/terms",
     "/dev/mail",
+    "/pricing",
+    "/status",
+    "/billing",
+    "/keys",
+    "/usage",
+    "/console",
 )
+
+
+def add_template_dir(directory: Path) -> None:
+    """Let another page package (the operator console) keep its templates next to its code
+    while extending ``base.html``."""
+    loader = FileSystemLoader(str(directory))
+    known = [getattr(existing, "searchpath", None) for existing in _template_dirs]
+    if loader.searchpath not in known:
+        _template_dirs.append(loader)
+        templates.env.loader = ChoiceLoader(_template_dirs)
 
 
 def current(request: Request) -> CurrentAccount | None:

@@ -1,0 +1,1 @@
+"""Provider health for the public status page, derived from gateway usage records."""

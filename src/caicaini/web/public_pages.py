@@ -1,0 +1,82 @@
+"""Public pages: the price list (``/pricing``) and provider status (``/status``).
+
+Both read only published data: the price sheet in effect (and any announced change) and the
+last hour of gateway usage records per provider route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from caicaini.accounts.deps import optional_account
+from caicaini.http.deps import app_context
+from caicaini.plans.service import PlanService
+from caicaini.plans.views import PriceSheetView
+from caicaini.status.service import WINDOW, HealthService
+from caicaini.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+PROVIDER_NAMES = {"anthropic": "Anthropic", "moonshot": "Moonshot AI"}
+
+
+def _plans(sheet: PriceSheetView) -> list[Any]:
+    return sorted(sheet.plans.values(), key=lambda p: (p.price_usd, p.name))
+
+
+@router.get("/pricing", response_class=HTMLResponse)
+async def pricing(request: Request) -> Response:
+    await optional_account(request)
+    ctx = app_context(request)
+    async with ctx.transaction() as session:
+        plans = PlanService(session, ctx.clock)
+        sheet = await plans.current_sheet()
+        scheduled = await plans.scheduled_sheets()
+    models = sorted(sheet.models.values(), key=lambda m: (m.provider, m.id))
+    return render(
+        request,
+        "pricing.html",
+        {
+            "sheet": sheet,
+            "plans": _plans(sheet),
+            "topups": sorted(sheet.topups.values(), key=lambda t: t.price_usd),
+            "models": models,
+            "scheduled": scheduled,
+            "provider_names": PROVIDER_NAMES,
+            "order_id": request.query_params.get("order"),
+        },
+    )
+
+
+def _routes(registry: Any) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, label, catalogue providers served) for each distinct provider route."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for catalogue_provider, routes in sorted(getattr(registry, "routes", {}).items()):
+        for provider in routes:
+            _, serves = found.setdefault(provider.name, (provider.label, []))
+            serves.append(PROVIDER_NAMES.get(catalogue_provider, catalogue_provider))
+    return [(name, label, tuple(serves)) for name, (label, serves) in found.items()]
+
+
+@router.get("/status", response_class=HTMLResponse)
+async def status(request: Request) -> Response:
+    await optional_account(request)
+    ctx = app_context(request)
+    registry = ctx.extras.get("providers")
+    async with ctx.transaction() as session:
+        health = await HealthService(session, ctx.clock).routes(_routes(registry))
+    overall = "degraded" if any(r.state == "degraded" for r in health) else "operational"
+    return render(
+        request,
+        "status.html",
+        {
+            "routes": health,
+            "overall": overall,
+            "demo": bool(getattr(registry, "demo", False)),
+            "window_minutes": int(WINDOW.total_seconds() // 60),
+            "checked_at": ctx.clock.now(),
+        },
+    )
