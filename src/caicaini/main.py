@@ -39,6 +39,7 @@ ROUTER_MODULES = [
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
     "caicaini.web.public_pages",
+    "caicaini.web.billing_pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.

@@ -144,8 +144,8 @@ async def create_order(
             price_usd=order.price_usd,
             description=f"Caicaini {order.product}",
             ipn_callback_url=f"{public}/webhooks/nowpayments",
-            success_url=f"{public}/dashboard?order={order.id}",
-            cancel_url=f"{public}/pricing?order={order.id}",
+            success_url=f"{public}/billing/orders/{order.id}?returned=success",
+            cancel_url=f"{public}/billing/orders/{order.id}?returned=cancel",
         )
     )
     async with ctx.transaction() as session:

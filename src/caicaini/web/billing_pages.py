@@ -1,0 +1,134 @@
+"""Billing pages: current plan and credits, buying a plan period or a top-up pack
+(NOWPayments hosted invoice, or a manual transfer claimed with its transaction hash), and the
+order and payment history.
+
+NOWPayments sends the customer back to ``/billing/orders/{id}?returned=success|cancel``;
+credits arrive by the signed IPN callback, never by the return itself, so the order page only
+reports what the callback has recorded so far.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from caicaini.accounts import csrf
+from caicaini.accounts.deps import CurrentAccount, current_account
+from caicaini.accounts.majority import age_of_majority
+from caicaini.audit.service import Actor
+from caicaini.context import AppContext
+from caicaini.http.deps import app_context, client_ip
+from caicaini.ledger.service import LedgerService
+from caicaini.payments.manual import ManualService
+from caicaini.payments.orders import OrderRequest, OrderService, create_order
+from caicaini.payments.repository import PaymentRepository
+from caicaini.payments.runtime import provider_for
+from caicaini.plans.service import PlanService
+from caicaini.subscriptions.service import SubscriptionService
+from caicaini.web.rendering import remember_form, render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _form(request: Request, me: CurrentAccount) -> dict[str, str]:
+    form = {k: v.strip() for k, v in (await request.form()).items() if isinstance(v, str)}
+    csrf.check_session_token(me.csrf_token, form.get(csrf.FIELD))
+    return form
+
+
+async def billing_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]:
+    async with ctx.transaction() as session:
+        plans = PlanService(session, ctx.clock)
+        sheet = await plans.current_sheet()
+        terms = await plans.terms_for(me.id)
+        period = await SubscriptionService(session, ctx.clock).current_period(me.id)
+        ledger = LedgerService(session, ctx.clock)
+        balance = await ledger.balance(me.id)
+        grants = [g for g in await ledger.grants(me.id) if g.remaining > 0]
+        repo = PaymentRepository(session)
+        routes = [(a.currency, a.network) for a in await repo.addresses()]
+        orders = await repo.orders_of(me.id)
+        payments = await repo.payments_of(me.id)
+    return {
+        "plan": terms.plan,
+        "period": period,
+        "balance": balance,
+        "grants": grants,
+        "paid_plans": sorted(
+            (p for p in sheet.plans.values() if p.price_usd > 0), key=lambda p: p.price_usd
+        ),
+        "topups": sorted(sheet.topups.values(), key=lambda t: t.price_usd),
+        "manual_routes": sorted(routes),
+        "orders": orders,
+        "payments": payments,
+        "majority_age": age_of_majority(me.country or ""),
+    }
+
+
+@router.get("/billing", response_class=HTMLResponse)
+async def billing(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    context = await billing_context(app_context(request), me)
+    return render(request, "billing.html", context)
+
+
+@router.post("/billing/buy")
+async def buy(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    ctx = app_context(request)
+    form = await _form(request, me)
+    remember_form(request, "billing.html", {**await billing_context(ctx, me), "form": form})
+    method = form.get("method", "nowpayments")
+    currency, _, network = form.get("route", "").partition("/")
+    order = await create_order(
+        ctx,
+        provider_for(ctx),
+        me.id,
+        OrderRequest(
+            form.get("product", ""),
+            method,
+            (currency or None) if method == "manual" else None,
+            (network or None) if method == "manual" else None,
+        ),
+        actor=Actor("account", me.id, client_ip(request)),
+    )
+    if order.method == "nowpayments" and order.invoice_url:
+        return RedirectResponse(order.invoice_url, status_code=303)
+    return RedirectResponse(f"/billing/orders/{order.id}", status_code=303)
+
+
+async def order_context(ctx: AppContext, me: CurrentAccount, order_id: str) -> dict[str, Any]:
+    async with ctx.transaction() as session:
+        order = await OrderService(session, ctx.clock).get(order_id, account_id=me.id)
+        payments = await PaymentRepository(session).payments_of_order(order.id)
+        balance = await LedgerService(session, ctx.clock).balance(me.id)
+    return {"order": order, "payments": payments, "balance": balance}
+
+
+@router.get("/billing/orders/{order_id}", response_class=HTMLResponse)
+async def order_page(
+    order_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    context = await order_context(app_context(request), me, order_id)
+    returned = request.query_params.get("returned")
+    context["returned"] = returned if returned in ("success", "cancel") else None
+    return render(request, "order.html", context)
+
+
+@router.post("/billing/orders/{order_id}/claim")
+async def claim(
+    order_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    form = await _form(request, me)
+    context = await order_context(ctx, me, order_id)
+    remember_form(request, "order.html", {**context, "form": form, "returned": None})
+    async with ctx.transaction() as session:
+        await ManualService(session, ctx.clock, ctx.settings.public_url).claim(
+            order_id,
+            me.id,
+            form.get("tx_hash", ""),
+            form.get("from_address", ""),
+            actor=Actor("account", me.id, client_ip(request)),
+        )
+    return RedirectResponse(f"/billing/orders/{order_id}?claimed=1", status_code=303)
