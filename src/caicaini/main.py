@@ -40,6 +40,7 @@ ROUTER_MODULES = [
     "caicaini.web.pages",
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
+    "caicaini.web.key_pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.

@@ -1,0 +1,159 @@
+"""API keys and usage pages: list, create (the key shown once), revoke with confirmation;
+recent usage records, each linked to its signed receipt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from caicaini.accounts import csrf
+from caicaini.accounts.deps import CurrentAccount, current_account
+from caicaini.api_keys.service import ApiKeyService, KeyOptions
+from caicaini.audit.service import Actor
+from caicaini.context import AppContext
+from caicaini.errors import InvalidInput, NotFound
+from caicaini.gateway import receipts
+from caicaini.gateway.repository import UsageRepository
+from caicaini.http.deps import app_context, client_ip
+from caicaini.models.api_keys import ApiKey
+from caicaini.plans.service import PlanService
+from caicaini.web.rendering import remember_form, render
+
+router = APIRouter(include_in_schema=False)
+
+USAGE_PAGE = 25
+
+
+def key_status(key: ApiKey, now: datetime) -> str:
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "expired"
+    if key.disabled_at is not None:
+        return "disabled"
+    return "active"
+
+
+async def keys_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]:
+    async with ctx.transaction() as session:
+        terms = await PlanService(session, ctx.clock).terms_for(me.id)
+        keys = await ApiKeyService(session, ctx.clock).list_keys(me.id)
+    now = ctx.clock.now()
+    return {
+        "plan": terms.plan,
+        "keys": [(k, key_status(k, now)) for k in keys],
+        "base_url": ctx.settings.public_url.rstrip("/"),
+    }
+
+
+@router.get("/keys", response_class=HTMLResponse)
+async def keys_page(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    context = await keys_context(app_context(request), me)
+    context["revoked"] = request.query_params.get("revoked") == "1"
+    return render(request, "keys.html", context)
+
+
+def _expiry(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise InvalidInput("the expiry date must look like 2027-01-31", field="expires") from exc
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+@router.post("/keys", response_class=HTMLResponse)
+async def create_key(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    ctx = app_context(request)
+    form = {k: v.strip() for k, v in (await request.form()).items() if isinstance(v, str)}
+    csrf.check_session_token(me.csrf_token, form.get(csrf.FIELD))
+    context = await keys_context(ctx, me)
+    remember_form(request, "keys.html", {**context, "form": form})
+    options = KeyOptions(
+        name=form.get("name") or "default", expires_at=_expiry(form.get("expires", ""))
+    )
+    async with ctx.transaction() as session:
+        key, secret = await ApiKeyService(session, ctx.clock).create(
+            me.id, options, actor=Actor("account", me.id, client_ip(request))
+        )
+    context = await keys_context(ctx, me)
+    response = render(request, "keys.html", {**context, "new_key": key, "secret": secret})
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.get("/keys/{key_id}/revoke", response_class=HTMLResponse)
+async def confirm_revoke(
+    key_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    async with ctx.transaction() as session:
+        key = await ApiKeyService(session, ctx.clock).owned(me.id, key_id)
+    return render(request, "key_revoke.html", {"key": key})
+
+
+@router.post("/keys/{key_id}/revoke")
+async def revoke_key(
+    key_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    form = await request.form()
+    csrf.check_session_token(me.csrf_token, form.get(csrf.FIELD))  # type: ignore[arg-type]
+    async with ctx.transaction() as session:
+        await ApiKeyService(session, ctx.clock).revoke(
+            me.id, key_id, actor=Actor("account", me.id, client_ip(request))
+        )
+    return RedirectResponse("/keys?revoked=1", status_code=303)
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return max(1, int(raw)) if raw.isdigit() else 1
+
+
+@router.get("/usage", response_class=HTMLResponse)
+async def usage_page(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    ctx = app_context(request)
+    page = _page_number(request)
+    async with ctx.transaction() as session:
+        rows = await UsageRepository(session).page(
+            me.id,
+            key_id=None,
+            model=None,
+            since=None,
+            until=None,
+            limit=USAGE_PAGE + 1,
+            offset=(page - 1) * USAGE_PAGE,
+        )
+        keys = {k.id: k.name for k in await ApiKeyService(session, ctx.clock).list_keys(me.id)}
+    return render(
+        request,
+        "usage.html",
+        {
+            "rows": rows[:USAGE_PAGE],
+            "key_names": keys,
+            "page": page,
+            "has_more": len(rows) > USAGE_PAGE,
+        },
+    )
+
+
+@router.get("/usage/receipts/{receipt_id}", response_class=HTMLResponse)
+async def receipt_page(
+    receipt_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    async with ctx.transaction() as session:
+        row = await UsageRepository(session).receipt(receipt_id)
+    if row is None or row.account_id != me.id:
+        raise NotFound("no such receipt")
+    verified = receipts.verify(ctx.settings.secret_key, row.payload, row.signature)
+    return render(
+        request,
+        "receipt.html",
+        {"receipt": row, "payload": row.payload, "verified": verified},
+    )
