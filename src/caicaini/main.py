@@ -41,6 +41,7 @@ ROUTER_MODULES = [
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
+    "caicaini.console.pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.

@@ -39,6 +39,17 @@ class AccountRepository:
         stmt = select(Account).where(Account.id.in_(ids)).order_by(Account.created_at)
         return list((await self.session.scalars(stmt)).all())
 
+    async def search(self, email_part: str, *, limit: int = 50) -> list[Account]:
+        """Accounts whose e-mail contains ``email_part`` (case-insensitive); newest first
+        when the fragment is empty."""
+        stmt = select(Account)
+        if email_part:
+            pattern = func.lower(Account.email).contains(email_part.lower(), autoescape=True)
+            stmt = stmt.where(pattern).order_by(Account.email)
+        else:
+            stmt = stmt.order_by(Account.created_at.desc())
+        return list((await self.session.scalars(stmt.limit(limit))).all())
+
     # tokens
     async def add_token(self, token: AccountToken) -> None:
         self.session.add(token)

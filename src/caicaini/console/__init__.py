@@ -1,0 +1,1 @@
+"""The operator console: server-rendered pages for staff (users, payments review, audit)."""
