@@ -86,14 +86,17 @@ def _links(text: str) -> Markup:
     return Markup(linked)  # noqa: S704  (the text was escaped before the links were added)
 
 
-async def _balance(ctx: AppContext, account_id: str) -> int | None:
-    # --- credits block: shown once caicaini.ledger exists (credits engineer owns the data) ---
+async def _credits(ctx: AppContext, account_id: str) -> tuple[int | None, list[Any]]:
+    """Balance and the grants with credits left (soonest expiry first)."""
     if importlib.util.find_spec("caicaini.ledger.service") is None:
-        return None
+        return None, []
     from caicaini.ledger.service import LedgerService
 
     async with ctx.transaction() as session:
-        return int(await LedgerService(session, ctx.clock).balance(account_id))
+        ledger = LedgerService(session, ctx.clock)
+        balance = int(await ledger.balance(account_id))
+        grants = [g for g in await ledger.grants(account_id) if g.active and g.remaining > 0]
+    return balance, grants
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -101,13 +104,15 @@ async def dashboard(request: Request, me: CurrentAccount = Depends(current_accou
     ctx = app_context(request)
     async with ctx.transaction() as session:
         account = await AccountService(session, ctx.clock, ctx.settings).get(me.id)
+    balance, grants = await _credits(ctx, me.id)
     return render(
         request,
         "dashboard.html",
         {
             "profile": account,
             "country_name": COUNTRIES.get(account.country, account.country),
-            "balance": await _balance(ctx, me.id),
+            "balance": balance,
+            "grants": grants,
             "sent": request.query_params.get("sent") == "1",
         },
     )
