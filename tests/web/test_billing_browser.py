@@ -90,3 +90,32 @@ async def test_buy_a_small_top_up_in_the_browser(embedded: str, ctx: AppContext)
         finally:
             await browser.close()
     assert await balance(ctx, acct.id) == before + 2000
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_create_and_revoke_a_key_in_the_browser(live_server: str, ctx: AppContext) -> None:
+    await catalogue(ctx)
+    acct = await make_account(ctx, plan="plus")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  (test setup)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{live_server}/login?next=/keys")
+            await page.fill("input[name=email]", acct.email)
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("form[action='/login'] button[type=submit]")
+            await page.wait_for_url(f"{live_server}/keys")
+            await page.fill("#create-key input[name=name]", "laptop")
+            await page.click("#create-key button[type=submit]")
+            secret = await page.locator("#secret").inner_text()
+            assert len(secret) > 20
+            await page.screenshot(path=str(SCREENSHOTS / "keys-created.png"), full_page=True)
+            await page.click("#keys a:text('Revoke')")
+            await page.click("button:text('Revoke the key')")
+            await page.wait_for_selector("text=The key was revoked")
+            assert secret not in await page.content()
+            assert await page.locator("#keys .badge").first.inner_text() == "revoked"
+        finally:
+            await browser.close()
