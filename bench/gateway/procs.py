@@ -102,12 +102,12 @@ def start_fake(out: Path) -> Proc:
     return start("fake", argv, dict(os.environ), url, out / "fake.log", "/healthz")
 
 
-def gateway_env(data_dir: Path, fake: Proc) -> dict[str, str]:
+def gateway_env(data_dir: Path, fake: Proc, database_url: str | None = None) -> dict[str, str]:
     return {
         **os.environ,
         "CAICAINI_ENV": "development",
         "CAICAINI_DATA_DIR": str(data_dir),
-        "CAICAINI_DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
+        "CAICAINI_DATABASE_URL": database_url or f"sqlite:///{data_dir / 'bench.db'}",
         "CAICAINI_ANTHROPIC_BASE_URL": fake.url,
         "CAICAINI_MOONSHOT_BASE_URL": fake.url + "/v1",
         "CAICAINI_RUN_JOBS_IN_PROCESS": "false",
@@ -115,9 +115,10 @@ def gateway_env(data_dir: Path, fake: Proc) -> dict[str, str]:
     }
 
 
-def prepare_gateway(data_dir: Path, fake: Proc) -> str:
-    """Migrate a fresh SQLite database and make a pro account with credits and a key."""
-    env = gateway_env(data_dir, fake)
+def prepare_gateway(data_dir: Path, fake: Proc, database_url: str | None = None) -> str:
+    """Migrate a fresh database (SQLite unless ``database_url``) and make a pro account with
+    credits and a key."""
+    env = gateway_env(data_dir, fake, database_url)
     subprocess.run([str(BIN / "caicaini"), "migrate"], env=env, check=True, capture_output=True)
     saved = dict(os.environ)
     os.environ.update(env)
@@ -164,11 +165,49 @@ async def _make_customer() -> str:
         await ctx.close()
 
 
-def start_gateway(data_dir: Path, fake: Proc, out: Path) -> Proc:
+def start_gateway(
+    data_dir: Path, fake: Proc, out: Path, database_url: str | None = None, name: str = "gateway"
+) -> Proc:
     port = free_port()
     argv = [str(BIN / "caicaini"), "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    return start("gateway", argv, gateway_env(data_dir, fake), url, out / "gateway.log", "/healthz")
+    env = gateway_env(data_dir, fake, database_url)
+    return start(name, argv, env, url, out / f"{name}.log", "/healthz")
+
+
+# -- PostgreSQL (a scratch database per run, dropped afterwards) ------------------------------
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def create_pg_database() -> str | None:
+    """A fresh scratch database; its SQLAlchemy URL, or None when PostgreSQL is unavailable."""
+    if os.environ.get("BENCH_SKIP_POSTGRES"):
+        return None
+    name = f"caicaini_bench_{os.getpid()}_{int(time.time())}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # connection refused, authentication, missing driver, ...
+        print(f"PostgreSQL unavailable, skipping its run: {exc}", file=sys.stderr)
+        return None
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 # -- LiteLLM ---------------------------------------------------------------------------------

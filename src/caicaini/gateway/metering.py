@@ -21,9 +21,14 @@ sweeper in normal operation: it runs in a ``finally`` shielded from cancellation
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.api_keys.cache import KeyRecord
 from caicaini.api_keys.errors import KeyCapReached
@@ -32,17 +37,19 @@ from caicaini.api_keys.service import LAST_USED_GRANULARITY
 from caicaini.context import AppContext
 from caicaini.errors import InsufficientCredits
 from caicaini.gateway import receipts
-from caicaini.gateway.repository import UsageRepository
+from caicaini.gateway.repository import insert_usage, touch_key
 from caicaini.gateway.state import GatewayState
 from caicaini.gateway.upstreams.base import Usage
 from caicaini.kit.clock import start_of_month
 from caicaini.kit.credits import ceil_div
 from caicaini.kit.ids import new_id
+from caicaini.ledger import hot
 from caicaini.ledger.service import LedgerService
 from caicaini.plans.pricing import affordable_max_tokens, max_price, price
 from caicaini.plans.views import ModelRate
 
 BYTES_PER_TOKEN_BOUND = 3
+T = TypeVar("T")
 
 
 def input_bound(body_size: int) -> int:
@@ -76,25 +83,56 @@ class Meter:
     async def hold(self, max_tokens: int) -> int:
         """Place the hold; returns the max_tokens the call may use (lowered if need be)."""
         wanted = min(max(1, max_tokens), self.rate.model.max_output_tokens)
-        async with self.ctx.transaction() as session:
-            ledger = LedgerService(session, self.ctx.clock)
-            cap = await self._cap_left(session)
-            tokens = wanted if cap is None else self._affordable(wanted, cap, cap_hit=True)
+        writer = self.state.writer
+        if writer is not None and not self._has_caps():
+            # The common case on SQLite: one hop to the writer thread.
             try:
-                await self._take(ledger, tokens)
-                return self._placed(wanted, tokens)
+                await writer.run(partial(self._hold_tx, self._amount(wanted)))
+                return self._placed(wanted, wanted)
             except InsufficientCredits:
                 pass
+        else:
+            async with self.ctx.transaction() as session:
+                cap = await self._cap_left(session)
+                tokens = wanted if cap is None else self._affordable(wanted, cap, cap_hit=True)
+                try:
+                    await self._run(session, partial(self._hold_tx, self._amount(tokens)))
+                    return self._placed(wanted, tokens)
+                except InsufficientCredits:
+                    pass
         # Not affordable in full: hold what the balance (and caps) allow, in a fresh transaction.
         async with self.ctx.transaction() as session:
-            ledger = LedgerService(session, self.ctx.clock)
-            budget = await ledger.balance(self.key.account_id)
+            budget = await LedgerService(session, self.ctx.clock).balance(self.key.account_id)
             cap = await self._cap_left(session)
             if cap is not None:
                 budget = min(budget, cap)
             tokens = self._affordable(wanted, budget, cap_hit=False)
-            await self._take(ledger, tokens)
+            await self._run(session, partial(self._hold_tx, self._amount(tokens)))
             return self._placed(wanted, tokens)
+
+    def _has_caps(self) -> bool:
+        return self.key.daily_credit_cap is not None or self.key.monthly_credit_cap is not None
+
+    def _amount(self, tokens: int) -> int:
+        return max_price(self.rate, self.input_tokens_bound, tokens).credits
+
+    def _hold_tx(self, amount: int, conn: Connection) -> None:
+        hot.place_hold(
+            conn,
+            now=self.ctx.clock.now(),
+            account_id=self.key.account_id,
+            request_id=self.request_id,
+            amount=amount,
+            ttl_seconds=self.ctx.settings.hold_ttl_seconds,
+            key_id=self.key.id,
+            unit_credits=self.rate.credits_per_unit,
+        )
+        self.held = amount
+
+    @staticmethod
+    async def _run(session: AsyncSession, work: Callable[[Connection], T]) -> T:
+        conn = await session.connection()
+        return await conn.run_sync(work)
 
     def _affordable(self, wanted: int, budget: int, *, cap_hit: bool) -> int:
         if max_price(self.rate, self.input_tokens_bound, wanted).credits <= budget:
@@ -108,18 +146,6 @@ class Meter:
                 "next monthly allowance"
             )
         return tokens
-
-    async def _take(self, ledger: LedgerService, tokens: int) -> None:
-        amount = max_price(self.rate, self.input_tokens_bound, tokens).credits
-        await ledger.hold(
-            self.key.account_id,
-            request_id=self.request_id,
-            amount=amount,
-            ttl_seconds=self.ctx.settings.hold_ttl_seconds,
-            key_id=self.key.id,
-            unit_credits=self.rate.credits_per_unit,
-        )
-        self.held = amount
 
     def _placed(self, wanted: int, tokens: int) -> int:
         if tokens < wanted:
@@ -154,24 +180,45 @@ class Meter:
         if usage is not None:
             quoted = price(self.rate, usage.total_input, usage.output_tokens)
             units, credits = quoted.units, min(quoted.credits, self.held)
-        async with self.ctx.transaction() as session:
-            ledger = LedgerService(session, self.ctx.clock)
-            receipt: dict[str, Any] | None = None
-            remaining: int | None = -1
-            if credits > 0:
-                settlement = await ledger.settle(self.request_id, credits)
-                credits, remaining = settlement.charged, settlement.balance
-                receipt = self._receipt(now, usage or Usage(), units, credits, settlement.debits)
-            else:
-                await ledger.release(self.request_id, reason=outcome)
-            record = self._record(now, usage or Usage(), units, credits, outcome)
-            await UsageRepository(session).insert(record, receipt)
-            await self._touch_key(session, now)
-            if remaining is None or (remaining < 0 and not self.stream):
-                remaining = await ledger.balance(self.key.account_id)
-        receipt_id = receipt["id"] if receipt is not None else None
-        self.settled = Charge(credits, units, remaining, receipt_id)
-        return self.settled
+        touch = self._touch()
+        work = partial(self._settle_tx, now, usage or Usage(), units, credits, outcome, touch)
+        writer = self.state.writer
+        if writer is not None:
+            charge = await writer.run(work)
+        else:
+            async with self.ctx.transaction() as session:
+                charge = await self._run(session, work)
+        if touch or self.key.id not in self.state.touched:
+            self.state.touched[self.key.id] = time.monotonic()
+        self.settled = charge
+        return charge
+
+    def _settle_tx(
+        self,
+        now: datetime,
+        usage: Usage,
+        units: int,
+        credits: int,
+        outcome: str,
+        touch: bool,
+        conn: Connection,
+    ) -> Charge:
+        """One transaction: settle (or release), usage record, receipt, key last-used."""
+        receipt: dict[str, Any] | None = None
+        if credits > 0:
+            settlement = hot.settle_hold(conn, now=now, request_id=self.request_id, amount=credits)
+            credits = settlement.charged
+            receipt = self._receipt(now, usage, units, credits, settlement.debits)
+        else:
+            settlement = hot.settle_hold(
+                conn, now=now, request_id=self.request_id, amount=0, kind="release",
+                resolution=outcome, reason=outcome,
+            )  # fmt: skip
+        insert_usage(conn, self._record(now, usage, units, credits, outcome), receipt)
+        if touch:
+            touch_key(conn, self.key.id, now, not_since=now - LAST_USED_GRANULARITY)
+        remaining = settlement.balance if settlement.balance is not None else -1
+        return Charge(credits, units, remaining, receipt["id"] if receipt else None)
 
     def _record(
         self, now: datetime, usage: Usage, units: int, credits: int, outcome: str
@@ -233,17 +280,11 @@ class Meter:
             "created_at": now,
         }
 
-    async def _touch_key(self, session: Any, now: datetime) -> None:
-        """last_used_at is written at most once a minute per key and process."""
+    def _touch(self) -> bool:
+        """Whether to write the key's last_used_at: at most once a minute per key and
+        process."""
         seen = self.state.touched.get(self.key.id)
-        granularity = LAST_USED_GRANULARITY.total_seconds()
-        if seen is not None and time.monotonic() - seen < granularity:
-            return
+        if seen is not None:
+            return time.monotonic() - seen >= LAST_USED_GRANULARITY.total_seconds()
         last = self.key.last_used_at
-        if seen is None and last is not None and (now - last).total_seconds() < granularity:
-            self.state.touched[self.key.id] = time.monotonic()
-            return
-        await ApiKeyRepository(session).touch(
-            self.key.id, now, not_since=now - LAST_USED_GRANULARITY
-        )
-        self.state.touched[self.key.id] = time.monotonic()
+        return last is None or self.ctx.clock.now() - last >= LAST_USED_GRANULARITY

@@ -5,13 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caicaini.models.api_keys import ApiKey
 from caicaini.models.usage import Receipt, UsageRecord
 
 _INSERT_USAGE = insert(cast(Table, UsageRecord.__table__))
 _INSERT_RECEIPT = insert(cast(Table, Receipt.__table__))
+_keys = cast(Table, ApiKey.__table__)
+_TOUCH_KEY = (
+    update(_keys)
+    .where(
+        and_(
+            _keys.c.id == bindparam("key_id"),
+            or_(_keys.c.last_used_at.is_(None), _keys.c.last_used_at < bindparam("not_since")),
+        )
+    )
+    .values(last_used_at=bindparam("at"))
+)
+
+
+def insert_usage(conn: Connection, record: dict[str, Any], receipt: dict[str, Any] | None) -> None:
+    """The hot path: a usage record (and its receipt) as Core inserts."""
+    conn.execute(_INSERT_USAGE, record)
+    if receipt is not None:
+        conn.execute(_INSERT_RECEIPT, receipt)
+
+
+def touch_key(conn: Connection, key_id: str, at: datetime, *, not_since: datetime) -> None:
+    """Record a key's use, at most once per period (see ApiKeyRepository.touch)."""
+    conn.execute(_TOUCH_KEY, {"key_id": key_id, "at": at, "not_since": not_since})
 
 
 class UsageRepository:
@@ -20,13 +45,6 @@ class UsageRepository:
 
     def add(self, *rows: UsageRecord | Receipt) -> None:
         self.session.add_all(rows)
-
-    async def insert(self, record: dict[str, Any], receipt: dict[str, Any] | None) -> None:
-        """The hot path: a usage record (and its receipt) as Core inserts."""
-        conn = await self.session.connection()
-        await conn.execute(_INSERT_USAGE, record)
-        if receipt is not None:
-            await conn.execute(_INSERT_RECEIPT, receipt)
 
     async def page(
         self,

@@ -1,5 +1,6 @@
 """Per-process gateway state, built at start-up into ``ctx.extras["gateway"]``: the key cache,
-short-lived plan/rate lookups, the rate limiter and the last-used bookkeeping."""
+short-lived plan/rate lookups, the rate limiter, the last-used bookkeeping and, on SQLite, the
+metering writer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from caicaini.api_keys.cache import KeyCache
 from caicaini.context import AppContext
 from caicaini.gateway.ratelimit import RateLimiter, build_rate_limiter
+from caicaini.gateway.writer import SqliteWriter, build_writer
 
 T = TypeVar("T")
 
@@ -49,15 +51,21 @@ class GatewayState:
     ping_interval: float = 15.0
     # key id -> monotonic time its last_used_at was last written by this process
     touched: dict[str, float] = field(default_factory=dict)
+    # SQLite only: metering transactions in one hop each (see caicaini.gateway.writer).
+    writer: SqliteWriter | None = None
 
     async def aclose(self) -> None:
         await self.limiter.aclose()
+        if self.writer is not None:
+            await self.writer.aclose()
 
 
 def gateway_state(ctx: AppContext) -> GatewayState:
     state = ctx.extras.get("gateway")
     if state is None:
-        state = GatewayState(limiter=build_rate_limiter(ctx.settings.redis_url))
+        state = GatewayState(
+            limiter=build_rate_limiter(ctx.settings.redis_url), writer=build_writer(ctx.db.url)
+        )
         ctx.extras["gateway"] = state
     assert isinstance(state, GatewayState)
     return state

@@ -1,5 +1,6 @@
 """SQL of the ledger's hot path (hold, settle, release): SQLAlchemy Core statements built once
-at import, run on the session's connection, no ORM unit of work and no identity map.
+at import, run on a synchronous ``Connection`` (the session's, through ``run_sync``, or the
+gateway's SQLite writer thread's), no ORM unit of work and no identity map.
 
 Locking is the same as ``LedgerRepository``'s: on PostgreSQL the account row first, then its
 grants ``ORDER BY id``; on SQLite ``BEGIN IMMEDIATE`` already serialises writers (the
@@ -17,13 +18,15 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.engine import Connection
 
+from caicaini.ledger.views import Hold
 from caicaini.models.accounts import Account
-from caicaini.models.ledger import Grant, Hold, HoldAllocation, LedgerEntry
+from caicaini.models.ledger import Grant, HoldAllocation, LedgerEntry
+from caicaini.models.ledger import Hold as HoldRow
 
 grants_t = cast(Table, Grant.__table__)
-holds_t = cast(Table, Hold.__table__)
+holds_t = cast(Table, HoldRow.__table__)
 allocations_t = cast(Table, HoldAllocation.__table__)
 entries_t = cast(Table, LedgerEntry.__table__)
 accounts_t = cast(Table, Account.__table__)
@@ -93,6 +96,21 @@ _HOLD_WITH_ALLOCATIONS = (
     .order_by(allocations_t.c.position)
     .with_for_update(of=holds_t)
 )
+_HOLD_VIEW = select(
+    holds_t.c.id,
+    holds_t.c.request_id,
+    holds_t.c.account_id,
+    holds_t.c.amount,
+    holds_t.c.status,
+    holds_t.c.expires_at,
+    holds_t.c.started_at,
+    holds_t.c.charged,
+).where(holds_t.c.request_id == bindparam("request_id"))
+_ALLOCATIONS = (
+    select(allocations_t.c.grant_id, allocations_t.c.amount)
+    .where(allocations_t.c.hold_id == bindparam("hold_id"))
+    .order_by(allocations_t.c.position)
+)
 _INSERT_HOLD = {
     "sqlite": sqlite.insert(holds_t)
     .on_conflict_do_nothing(index_elements=["request_id"])
@@ -138,65 +156,60 @@ _BALANCE = select(func.coalesce(func.sum(grants_t.c.remaining), 0)).where(
 class HoldRepository:
     """Core SQL for holds. Every method is one statement (one round trip)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.dialect = session.get_bind().dialect.name
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
         self.is_postgres = self.dialect == "postgresql"
 
-    async def _conn(self) -> AsyncConnection:
-        session = self.session
-        if session.new or session.dirty or session.deleted:
-            await session.flush()  # ORM work of this transaction goes first
-        return await session.connection()
-
-    async def lock_grants(
-        self, account_id: str, *, account_locked: bool = False
-    ) -> list[GrantState]:
+    def lock_grants(self, account_id: str, *, account_locked: bool = False) -> list[GrantState]:
         """Lock the account (PostgreSQL) and return its grants, locked, by id."""
-        conn = await self._conn()
         params = {"account_id": account_id}
         if self.is_postgres and not account_locked:
-            await conn.execute(_LOCK_ACCOUNT, params)
-        rows = (await conn.execute(_GRANTS, params)).all()
-        return [GrantState(*row) for row in rows]
+            self.conn.execute(_LOCK_ACCOUNT, params)
+        return [GrantState(*row) for row in self.conn.execute(_GRANTS, params)]
 
-    async def lock_hold(self, request_id: str) -> HeldRow | None:
+    def lock_hold(self, request_id: str) -> HeldRow | None:
         """Lock the hold's account (PostgreSQL) and return the hold with its allocations."""
-        conn = await self._conn()
         params = {"request_id": request_id}
         if self.is_postgres:
-            await conn.execute(_LOCK_ACCOUNT_OF_HOLD, params)
-        rows = (await conn.execute(_HOLD_WITH_ALLOCATIONS, params)).all()
+            self.conn.execute(_LOCK_ACCOUNT_OF_HOLD, params)
+        rows = self.conn.execute(_HOLD_WITH_ALLOCATIONS, params).all()
         if not rows:
             return None
         first = rows[0]
         allocations = [(r[5], r[6], r[7]) for r in rows if r[5] is not None]
         return HeldRow(first[0], first[1], first[2], first[3], first[4], allocations)
 
-    async def insert_hold(self, values: dict[str, Any]) -> bool:
+    def hold_view(self, request_id: str) -> Hold | None:
+        """The hold as the ledger hands it out (a replay)."""
+        row = self.conn.execute(_HOLD_VIEW, {"request_id": request_id}).first()
+        if row is None:
+            return None
+        allocations = self.conn.execute(_ALLOCATIONS, {"hold_id": row[0]}).all()
+        return Hold(*row, allocations=[(g, a) for g, a in allocations])
+
+    def insert_hold(self, values: dict[str, Any]) -> bool:
         """Insert the hold unless its request id is taken; False when it was."""
-        conn = await self._conn()
-        result = await conn.execute(_INSERT_HOLD[self.dialect], values)
-        return result.first() is not None
+        return self.conn.execute(_INSERT_HOLD[self.dialect], values).first() is not None
 
-    async def insert_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
-        await (await self._conn()).execute(_INSERT_ALLOCATIONS, list(rows))
+    def insert_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.conn.execute(_INSERT_ALLOCATIONS, list(rows))
 
-    async def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
-        await (await self._conn()).execute(_INSERT_ENTRIES, list(rows))
+    def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.conn.execute(_INSERT_ENTRIES, list(rows))
 
-    async def move_grants(self, deltas: Sequence[tuple[str, int]]) -> None:
+    def move_grants(self, deltas: Sequence[tuple[str, int]]) -> None:
         """``remaining += delta`` per grant, in grant id order (the lock order)."""
         params = [{"grant_id": g, "delta": d} for g, d in sorted(deltas) if d]
         if params:
-            await (await self._conn()).execute(_MOVE_GRANT, params)
+            self.conn.execute(_MOVE_GRANT, params)
 
-    async def charge_allocations(self, hold_id: str, charges: Sequence[tuple[str, int]]) -> None:
+    def charge_allocations(self, hold_id: str, charges: Sequence[tuple[str, int]]) -> None:
         params = [{"p_hold_id": hold_id, "p_grant_id": g, "p_charged": c} for g, c in charges if c]
         if params:
-            await (await self._conn()).execute(_CHARGE_ALLOCATION, params)
+            self.conn.execute(_CHARGE_ALLOCATION, params)
 
-    async def resolve(
+    def resolve(
         self, hold_id: str, *, status: str, charged: int, at: datetime, resolution: str
     ) -> None:
         params = {
@@ -206,9 +219,8 @@ class HoldRepository:
             "p_resolved_at": at,
             "p_resolution": resolution[:200],
         }
-        await (await self._conn()).execute(_RESOLVE_HOLD, params)
+        self.conn.execute(_RESOLVE_HOLD, params)
 
-    async def balance(self, account_id: str, now: datetime) -> int:
-        conn = await self._conn()
-        result = await conn.execute(_BALANCE, {"account_id": account_id, "now": now})
+    def balance(self, account_id: str, now: datetime) -> int:
+        result = self.conn.execute(_BALANCE, {"account_id": account_id, "now": now})
         return int(result.scalar_one())

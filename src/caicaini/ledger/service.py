@@ -19,15 +19,15 @@ The service never commits; its caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from caicaini.errors import InsufficientCredits, InvalidInput
 from caicaini.kit.ids import new_id
-from caicaini.ledger import rules
+from caicaini.ledger import hot, rules
 from caicaini.ledger.core import grant_view, positive
-from caicaini.ledger.errors import GrantNotFound, HoldAlreadyResolved, HoldNotFound
-from caicaini.ledger.hold_repository import GrantState, HoldRepository
+from caicaini.ledger.errors import GrantNotFound, HoldNotFound
 from caicaini.ledger.removals import LedgerRemovals
 from caicaini.ledger.views import Entry, Grant, Hold, Settlement
 from caicaini.logs import get_logger
@@ -36,13 +36,14 @@ from caicaini.models.ledger import Hold as HoldRow
 log = get_logger(__name__)
 
 FREEZE_TTL = timedelta(days=30)
+T = TypeVar("T")
 
 
 class LedgerService(LedgerRemovals):
     # -- grants -------------------------------------------------------------------------------
 
     async def balance(self, account_id: str) -> int:
-        return await HoldRepository(self.session).balance(account_id, self.clock.now())
+        return await self._run(hot.balance, account_id=account_id, now=self.clock.now())
 
     async def grants(self, account_id: str) -> list[Grant]:
         now = self.clock.now()
@@ -80,67 +81,15 @@ class LedgerService(LedgerRemovals):
         """Reserve ``amount`` for a request, all or nothing. ``unit_credits`` (the price of one
         message unit) is what the sweeper charges if the call started and never settled."""
         positive(amount)
-        now = self.clock.now()
-        sql = HoldRepository(self.session)
-        grants = await sql.lock_grants(account_id)
-        live = rules.consumption_order(g for g in grants if rules.is_live(g, now))
-        taken = rules.split(live, amount)
-        if taken is None:
-            existing = await self.repo.hold_by_request(request_id)
-            if existing is not None:
-                return await self._replayed_hold(existing, account_id)
-            available = sum(g.remaining for g in live)
-            raise InsufficientCredits(
-                f"this request may cost up to {amount} credits; the balance is {available}",
-                details={"required": amount, "available": available},
-            )
-        hold_id = new_id("hold")
-        expires_at = now + timedelta(seconds=ttl_seconds)
-        placed = await sql.insert_hold(
-            {
-                "id": hold_id,
-                "request_id": request_id,
-                "account_id": account_id,
-                "key_id": key_id,
-                "purpose": "request",
-                "status": "held",
-                "amount": amount,
-                "charged": 0,
-                "unit_credits": unit_credits,
-                "created_at": now,
-                "expires_at": expires_at,
-            }
-        )
-        if not placed:  # the request id is taken: a replay
-            existing = await self.repo.hold_by_request(request_id)
-            assert existing is not None
-            return await self._replayed_hold(existing, account_id)
-        op = f"hold:{request_id}"
-        await sql.insert_allocations(
-            [
-                {"hold_id": hold_id, "grant_id": g.id, "position": n, "amount": part, "charged": 0}
-                for n, (g, part) in enumerate(taken)
-            ]
-        )
-        await sql.insert_entries(
-            [
-                entry_row(
-                    account_id, g.id, "hold", -part, f"{op}:{g.id}", op, hold_id, request_id, now
-                )
-                for g, part in taken
-            ]
-        )
-        await sql.move_grants([(g.id, -part) for g, part in taken])
-        return Hold(
-            id=hold_id,
-            request_id=request_id,
+        return await self._run(
+            hot.place_hold,
+            now=self.clock.now(),
             account_id=account_id,
+            request_id=request_id,
             amount=amount,
-            status="held",
-            expires_at=expires_at,
-            started_at=None,
-            charged=0,
-            allocations=[(g.id, part) for g, part in taken],
+            ttl_seconds=ttl_seconds,
+            key_id=key_id,
+            unit_credits=unit_credits,
         )
 
     async def freeze(self, grant_id: str, *, request_id: str, amount: int) -> Hold:
@@ -188,10 +137,11 @@ class LedgerService(LedgerRemovals):
             await self.release(request_id, reason="expired: no upstream call was recorded")
             return "released"
         unit = min(hold.amount, hold.unit_credits or 1)
-        await self._settle(
-            request_id,
-            unit,
-            "settle",
+        await self._run(
+            hot.settle_hold,
+            now=self.clock.now(),
+            request_id=request_id,
+            amount=unit,
             resolution="expired after the upstream call started: charged one message unit",
         )
         return "settled"
@@ -210,134 +160,24 @@ class LedgerService(LedgerRemovals):
             raise InvalidInput("a hold settles as 'settle' or 'refund'", field="entry_kind")
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             raise InvalidInput("a charge is a whole, non-negative number of credits")
-        return await self._settle(request_id, amount, entry_kind)
+        return await self._run(
+            hot.settle_hold, now=self.clock.now(), request_id=request_id, amount=amount,
+            kind=entry_kind,
+        )  # fmt: skip
 
     async def release(self, request_id: str, *, reason: str) -> None:
-        await self._settle(request_id, 0, "release", resolution=reason, reason=reason)
+        await self._run(
+            hot.settle_hold, now=self.clock.now(), request_id=request_id, amount=0,
+            kind="release", resolution=reason, reason=reason,
+        )  # fmt: skip
 
-    async def _settle(
-        self,
-        request_id: str,
-        amount: int,
-        kind: str,
-        *,
-        resolution: str | None = None,
-        reason: str | None = None,
-    ) -> Settlement:
-        """Settle (``kind`` settle/refund) or release (``kind`` release) a hold."""
-        now = self.clock.now()
-        sql = HoldRepository(self.session)
-        hold = await sql.lock_hold(request_id)
-        if hold is None:
-            raise HoldNotFound(f"no hold for request {request_id}")
-        grants = {g.id: g for g in await sql.lock_grants(hold.account_id, account_locked=True)}
-        if hold.status != "held":
-            if kind == "release":
-                if hold.status == "settled":
-                    log.warning("ledger.release_after_settle", request_id=request_id)
-                return Settlement(0, [], balance=live_balance(grants.values(), {}, now))
-            if hold.status == "released":
-                raise HoldAlreadyResolved(f"the hold for request {request_id} was already released")
-            debits = [(g, c) for g, _, c in hold.allocations if c]
-            return Settlement(hold.charged, debits, balance=live_balance(grants.values(), {}, now))
-        if amount > hold.amount:
-            # Nothing ever costs more than its hold.
-            log.warning(
-                "ledger.charge_capped", request_id=request_id, asked=amount, held=hold.amount
-            )
-            amount = hold.amount
-        op = f"{kind}:{request_id}"
-        entries: list[dict[str, object]] = []
-        deltas: dict[str, int] = {}
-        debits = []
-        left = amount
-        for grant_id, allocated, _ in hold.allocations:
-            charged = min(allocated, left)
-            left -= charged
-            back = allocated - charged
-            key = f"{op}:{grant_id}"
-            entries.append(
-                entry_row(
-                    hold.account_id,
-                    grant_id,
-                    kind,
-                    back,
-                    key,
-                    op,
-                    hold.id,
-                    request_id,
-                    now,
-                    charged=charged,
-                    reason=reason,
-                )
-            )
-            deltas[grant_id] = back
-            status = grants[grant_id].status
-            closing = rules.CLOSING_KIND.get(status)
-            if closing and back > 0:
-                # Credits back to a grant no longer live leave again at once.
-                entries.append(
-                    entry_row(
-                        hold.account_id,
-                        grant_id,
-                        closing,
-                        -back,
-                        f"{key}:{closing}",
-                        op,
-                        hold.id,
-                        request_id,
-                        now,
-                        reason=f"returned to a grant already {status}",
-                    )
-                )
-                deltas[grant_id] = 0
-            if charged:
-                debits.append((grant_id, charged))
-        await sql.insert_entries(entries)
-        await sql.move_grants(list(deltas.items()))
-        await sql.charge_allocations(hold.id, debits)
-        await sql.resolve(
-            hold.id,
-            status="released" if kind == "release" else "settled",
-            charged=amount,
-            at=now,
-            resolution=resolution or kind,
-        )
-        return Settlement(amount, debits, balance=live_balance(grants.values(), deltas, now))
-
-
-def entry_row(
-    account_id: str,
-    grant_id: str,
-    kind: str,
-    amount: int,
-    key: str,
-    op: str,
-    hold_id: str,
-    request_id: str,
-    now: datetime,
-    *,
-    charged: int = 0,
-    reason: str | None = None,
-) -> dict[str, object]:
-    return {
-        "account_id": account_id,
-        "grant_id": grant_id,
-        "hold_id": hold_id,
-        "kind": kind,
-        "amount": amount,
-        "charged": charged,
-        "idempotency_key": key,
-        "operation_key": op,
-        "request_id": request_id,
-        "reason": reason,
-        "created_at": now,
-    }
-
-
-def live_balance(grants: Iterable[GrantState], deltas: dict[str, int], now: datetime) -> int:
-    """The account's balance from its locked grants and the deltas just written."""
-    return sum(g.remaining + deltas.get(g.id, 0) for g in grants if rules.is_live(g, now))
+    async def _run(self, fn: Callable[..., T], **kw: Any) -> T:
+        """Run a hot-path function on this transaction's connection, after the ORM work."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        conn = await session.connection()
+        return await conn.run_sync(fn, **kw)
 
 
 # Importing the ledger registers its account-closure hook (forfeit remaining credits).
