@@ -2,8 +2,9 @@
 with LiteLLM's proxy, written to ``bench/RESULTS.md``.
 
 Every process runs on 127.0.0.1 on this machine: the fake upstream (zero latency), the
-gateway (``caicaini serve``, SQLite, full metering: key check, rate limits, hold, settle,
-usage record and signed receipt per message) and LiteLLM's proxy (its own virtualenv).
+gateway (``caicaini serve``, SQLite, then PostgreSQL on a scratch database; full metering:
+key check, rate limits, hold, settle, usage record and signed receipt per message) and
+LiteLLM's proxy (its own virtualenv).
 Loops are bounded; nothing leaves the machine.
 """
 
@@ -111,6 +112,39 @@ async def measure(t: dict[str, Target], gw: procs.Proc, lite: procs.Proc | None)
     return results
 
 
+async def measure_postgres(t: dict[str, Target]) -> dict[str, Any]:
+    """The gateway on PostgreSQL: latency, throughput and time to first byte (the direct
+    calls again, for a baseline taken in the same minutes)."""
+    results: dict[str, Any] = {"latency": {}, "throughput": {}, "ttfb": {}}
+    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai"):
+        print(f"postgres latency c=1: {t[name].name} x{N_LATENCY}", flush=True)
+        results["latency"][name] = summary_ms(await load.latencies(t[name], N_LATENCY))
+    for name in ("gateway_anthropic", "gateway_openai"):
+        print(f"postgres throughput c={CONCURRENCY}: {t[name].name} x{N_THROUGHPUT}", flush=True)
+        results["throughput"][name] = await load.throughput(t[name], N_THROUGHPUT, CONCURRENCY)
+    for name in ("direct_anthropic", "gateway_anthropic"):
+        print(f"postgres ttfb: {t[name].name} x{N_TTFB}", flush=True)
+        results["ttfb"][name] = summary_ms(await load.ttfb(streaming(t[name]), N_TTFB))
+    return results
+
+
+def run_postgres(root: Path, fake: procs.Proc, out: Path) -> dict[str, Any] | None:
+    """The same gateway on a scratch PostgreSQL database, dropped afterwards."""
+    url = procs.create_pg_database()
+    if url is None:
+        return None
+    gw: procs.Proc | None = None
+    try:
+        (root / "pg").mkdir()
+        key = procs.prepare_gateway(root / "pg", fake, url)
+        gw = procs.start_gateway(root / "pg", fake, out, url, name="gateway-pg")
+        return asyncio.run(measure_postgres(targets(fake, gw, key, None)))
+    finally:
+        if gw is not None:
+            gw.stop()
+        procs.drop_pg_database(url)
+
+
 def machine() -> dict[str, Any]:
     model = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -142,6 +176,10 @@ def main() -> None:
         if lite is not None:
             started.append(lite)
         results = asyncio.run(measure(targets(fake, gw, key, lite), gw, lite))
+        for proc in (gw, lite):  # idle from here on; PostgreSQL's run has the CPUs to itself
+            if proc is not None:
+                proc.stop()
+        results["postgres"] = run_postgres(root, fake, out)
         results["machine"] = machine()
         results["litellm"] = {"available": lite is not None, "pin": procs.LITELLM_PIN,
                               "notes": LITELLM_NOTES}  # fmt: skip

@@ -50,6 +50,38 @@ def _overhead(rows: dict[str, Any], name: str, field: str) -> str:
     return f"{rows[name][field] - rows[base][field]:+.2f}"
 
 
+def _postgres(pg: dict[str, Any] | None) -> list[str]:
+    lines = ["", "## The gateway on PostgreSQL", ""]
+    if not pg:
+        return [*lines, "PostgreSQL was not reachable in this run: no figures."]
+    lines += ["Same machine and load, the gateway on a scratch PostgreSQL 15 database "
+              "(127.0.0.1, created for the run and dropped after it; default server settings, "
+              "so every commit is flushed to disk). The direct calls were measured again in the "
+              "same minutes as the baseline.", "",
+              "| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    lat = pg["latency"]
+    for name, row in lat.items():
+        lines.append(
+            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{_overhead(lat, name, 'p50_ms')} | {_overhead(lat, name, 'p99_ms')} | {row['n']} |"
+        )
+    lines += ["", "| throughput at concurrency 32 | requests/s | requests | errors |",
+              "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for name, row in pg["throughput"].items():
+        lines.append(f"| {NAMES.get(name, name)} | {row['rps']:.0f} | {row['requests']} | "
+                     f"{row['errors']} |")  # fmt: skip
+    lines += ["", "| streaming time to first byte | p50 ms | p99 ms | p50 overhead ms | "
+              "p99 overhead ms |", "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    ttfb = pg["ttfb"]
+    for name, row in ttfb.items():
+        lines.append(
+            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{_overhead(ttfb, name, 'p50_ms')} | {_overhead(ttfb, name, 'p99_ms')} |"
+        )
+    return lines
+
+
 def write_results(results: dict[str, Any], path: Path) -> None:
     m = results["machine"]
     lines = [
@@ -65,6 +97,8 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         "  signed receipt per message) in its own process, LiteLLM's proxy in its own virtualenv",
         "  and process; the load generator (httpx) is a fourth process. Both gateways call the",
         "  same fake Anthropic endpoint. Overhead = gateway minus calling the fake directly.",
+        "  The tables up to the open streams are the gateway on SQLite (the embedded default);",
+        "  a second gateway process on PostgreSQL is measured after it (its own section).",
         "",
         "## Latency at concurrency 1 (non-streaming)",
         "",
@@ -106,6 +140,7 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             f"| {NAMES.get(name, name)} | {row['completed']} | {row['errors']} | "
             f"{row['rss_idle_mib']} | {row['rss_peak_mib']} | {row['seconds']} |"
         )
+    lines += _postgres(results.get("postgres"))
     lines += ["", "## Where the gateway's time goes"]
     for paragraph in ANALYSIS:
         lines += ["", paragraph]

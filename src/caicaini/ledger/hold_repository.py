@@ -52,10 +52,24 @@ class HeldRow:
     allocations: list[tuple[str, int, int]]  # (grant id, amount, charged), in the order taken
 
 
-_LOCK_ACCOUNT = (
-    select(accounts_t.c.id).where(accounts_t.c.id == bindparam("account_id")).with_for_update()
+_GRANT_COLUMNS = (
+    grants_t.c.id,
+    grants_t.c.kind,
+    grants_t.c.status,
+    grants_t.c.remaining,
+    grants_t.c.issued_at,
+    grants_t.c.expires_at,
 )
-_LOCK_ACCOUNT_OF_HOLD = (
+# One round trip locks the account row (a sub-select with FOR UPDATE, evaluated before the
+# grants are scanned) and then the account's grants in id order: the same lock order as
+# LedgerRepository.lock_account, so the ORM and Core paths queue behind each other.
+_LOCKED_ACCOUNT = (
+    select(accounts_t.c.id)
+    .where(accounts_t.c.id == bindparam("account_id"))
+    .with_for_update()
+    .scalar_subquery()
+)
+_LOCKED_ACCOUNT_OF_HOLD = (
     select(accounts_t.c.id)
     .where(
         accounts_t.c.id
@@ -64,19 +78,19 @@ _LOCK_ACCOUNT_OF_HOLD = (
         .scalar_subquery()
     )
     .with_for_update()
+    .scalar_subquery()
 )
 _GRANTS = (
-    select(
-        grants_t.c.id,
-        grants_t.c.kind,
-        grants_t.c.status,
-        grants_t.c.remaining,
-        grants_t.c.issued_at,
-        grants_t.c.expires_at,
-    )
-    .where(grants_t.c.account_id == bindparam("account_id"))
+    select(*_GRANT_COLUMNS)
+    .where(grants_t.c.account_id == _LOCKED_ACCOUNT)
     .order_by(grants_t.c.id)
-    .with_for_update()
+    .with_for_update(of=grants_t)
+)
+_GRANTS_OF_HOLD = (
+    select(*_GRANT_COLUMNS)
+    .where(grants_t.c.account_id == _LOCKED_ACCOUNT_OF_HOLD)
+    .order_by(grants_t.c.id)
+    .with_for_update(of=grants_t)
 )
 _HOLD_WITH_ALLOCATIONS = (
     select(
@@ -159,26 +173,24 @@ class HoldRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
-        self.is_postgres = self.dialect == "postgresql"
 
-    def lock_grants(self, account_id: str, *, account_locked: bool = False) -> list[GrantState]:
+    def lock_grants(self, account_id: str) -> list[GrantState]:
         """Lock the account (PostgreSQL) and return its grants, locked, by id."""
-        params = {"account_id": account_id}
-        if self.is_postgres and not account_locked:
-            self.conn.execute(_LOCK_ACCOUNT, params)
-        return [GrantState(*row) for row in self.conn.execute(_GRANTS, params)]
+        rows = self.conn.execute(_GRANTS, {"account_id": account_id})
+        return [GrantState(*row) for row in rows]
 
-    def lock_hold(self, request_id: str) -> HeldRow | None:
-        """Lock the hold's account (PostgreSQL) and return the hold with its allocations."""
+    def lock_hold(self, request_id: str) -> tuple[HeldRow | None, list[GrantState]]:
+        """Lock the hold's account and its grants (PostgreSQL); the hold with its allocations
+        and the account's grants."""
         params = {"request_id": request_id}
-        if self.is_postgres:
-            self.conn.execute(_LOCK_ACCOUNT_OF_HOLD, params)
+        grants = [GrantState(*row) for row in self.conn.execute(_GRANTS_OF_HOLD, params)]
         rows = self.conn.execute(_HOLD_WITH_ALLOCATIONS, params).all()
         if not rows:
-            return None
+            return None, grants
         first = rows[0]
         allocations = [(r[5], r[6], r[7]) for r in rows if r[5] is not None]
-        return HeldRow(first[0], first[1], first[2], first[3], first[4], allocations)
+        held = HeldRow(first[0], first[1], first[2], first[3], first[4], allocations)
+        return held, grants
 
     def hold_view(self, request_id: str) -> Hold | None:
         """The hold as the ledger hands it out (a replay)."""

@@ -120,10 +120,10 @@ def settle_hold(
     the same grants) or release (``kind`` release: return everything). The settlement carries
     the account's balance after it."""
     sql = HoldRepository(conn)
-    hold = sql.lock_hold(request_id)
+    hold, locked = sql.lock_hold(request_id)
     if hold is None:
         raise HoldNotFound(f"no hold for request {request_id}")
-    grants = {g.id: g for g in sql.lock_grants(hold.account_id, account_locked=True)}
+    grants = {g.id: g for g in locked}
     if hold.status != "held":
         balance = live_balance(grants.values(), {}, now)
         if kind == "release":
