@@ -20,6 +20,7 @@ sweeper in normal operation: it runs in a ``finally`` shielded from cancellation
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from caicaini.gateway import receipts
 from caicaini.gateway.repository import insert_usage, touch_key
 from caicaini.gateway.state import GatewayState
 from caicaini.gateway.upstreams.base import Usage
+from caicaini.gateway.writer import SqliteWriter
 from caicaini.kit.clock import start_of_month
 from caicaini.kit.credits import ceil_div
 from caicaini.kit.ids import new_id
@@ -50,6 +52,7 @@ from caicaini.plans.views import ModelRate
 
 BYTES_PER_TOKEN_BOUND = 3
 T = TypeVar("T")
+_undoing: set[asyncio.Future[None]] = set()
 
 
 def input_bound(body_size: int) -> int:
@@ -87,7 +90,7 @@ class Meter:
         if writer is not None and not self._has_caps():
             # The common case on SQLite: one hop to the writer thread.
             try:
-                await writer.run(partial(self._hold_tx, self._amount(wanted)))
+                await self._hold_on_writer(writer, self._amount(wanted))
                 return self._placed(wanted, wanted)
             except InsufficientCredits:
                 pass
@@ -109,6 +112,25 @@ class Meter:
             tokens = self._affordable(wanted, budget, cap_hit=False)
             await self._run(session, partial(self._hold_tx, self._amount(tokens)))
             return self._placed(wanted, tokens)
+
+    async def _hold_on_writer(self, writer: SqliteWriter, amount: int) -> None:
+        """The writer commits the hold even if this request is cancelled meanwhile (a client
+        gone); then release it at once rather than leave it to the sweeper."""
+        placing = asyncio.ensure_future(writer.run(partial(self._hold_tx, amount)))
+        try:
+            await asyncio.shield(placing)
+        except asyncio.CancelledError:
+            undo = asyncio.ensure_future(self._release_when_placed(placing))
+            _undoing.add(undo)
+            undo.add_done_callback(_undoing.discard)
+            raise
+
+    async def _release_when_placed(self, placing: asyncio.Future[None]) -> None:
+        try:
+            await placing
+        except Exception:
+            return  # not placed: nothing to undo
+        await self.settle(None, outcome="client_disconnect")
 
     def _has_caps(self) -> bool:
         return self.key.daily_credit_cap is not None or self.key.monthly_credit_cap is not None

@@ -4,18 +4,24 @@ receipt) per hop.
 
 Why: through aiosqlite every statement is a round trip to the driver's thread and back to
 the event loop; a settlement is ten of them. Here the event loop hands over one function and
-gets one answer. The transaction is the same ``BEGIN IMMEDIATE`` one the rest of the
-application uses on SQLite (writers serialised by the database), so the writer and the
-application's pooled connections exclude each other the usual way. Nothing is buffered: a
-call returns once its transaction has committed (or raises after it rolled back), so a
-settlement is durable before the response is sent, and closing the writer waits for the
-transaction in progress. PostgreSQL does not use it (asyncpg has no thread hop, and the
-database runs many writers at once).
+gets one answer. Under load, the work that queued up while one transaction ran is committed
+together (group commit, each piece in its own savepoint), so a busy gateway pays for one
+commit per batch instead of one per message.
+
+The transaction is the same ``BEGIN IMMEDIATE`` one the rest of the application uses on
+SQLite (writers serialised by the database), so the writer and the application's pooled
+connections exclude each other the usual way. Nothing is buffered past its caller: ``run``
+returns once the transaction holding its work has committed (or raises, its work rolled
+back), so a settlement is durable before the response is sent; closing the writer waits for
+everything queued. A crash loses only uncommitted work, whose holds the sweeper resolves.
+PostgreSQL does not use it (asyncpg has no thread hop, and the database runs many writers
+at once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -25,6 +31,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
 T = TypeVar("T")
+Work = Callable[[Connection], Any]
+Pending = tuple[Work, "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+
+MAX_BATCH = 64
 
 
 class SqliteWriter:
@@ -38,20 +48,70 @@ class SqliteWriter:
         )
         _configure(self.engine)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._lock = threading.Lock()
+        self._queue: list[Pending] = []
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one transaction on the writer thread; commit, or roll back on error."""
+        """Run ``work`` in a transaction on the writer thread; returns once it has committed,
+        raises (its effects rolled back) if it failed."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transaction, work)
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            self._queue.append((work, future, loop))
+        self._executor.submit(self._drain)
+        return await future
 
-    def _transaction(self, work: Callable[[Connection], T]) -> T:
-        with self.engine.begin() as conn:
-            return work(conn)
+    async def flush(self) -> None:
+        """Wait until everything submitted so far has committed (a hook for tests and
+        shutdown; ``run`` itself already waits for its own commit)."""
+        await self.run(lambda _conn: None)
+
+    def _drain(self) -> None:
+        """Group commit: what queued up while the previous transaction ran goes into one
+        transaction, each piece of work in its own savepoint (one failing leaves the others
+        intact)."""
+        with self._lock:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        if not batch:
+            return  # an earlier drain took it
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self.engine.begin() as conn:
+                if len(batch) == 1:
+                    outcomes.append((True, batch[0][0](conn)))
+                else:
+                    for work, _future, _loop in batch:
+                        outcomes.append(_in_savepoint(conn, work))
+        except Exception as exc:  # the transaction as a whole failed: so did every piece
+            outcomes = [(False, exc)] * len(batch)
+        for (_work, future, loop), outcome in zip(batch, outcomes, strict=True):
+            loop.call_soon_threadsafe(_resolve, future, outcome)
 
     async def aclose(self) -> None:
-        """Wait for the transaction in progress (and any queued), then close the connection."""
+        """Wait for the transaction in progress and everything queued, then close."""
         await asyncio.to_thread(self._executor.shutdown, True)
         self.engine.dispose()
+
+
+def _in_savepoint(conn: Connection, work: Work) -> tuple[bool, Any]:
+    savepoint = conn.begin_nested()
+    try:
+        result = work(conn)
+    except Exception as exc:
+        savepoint.rollback()
+        return False, exc
+    savepoint.commit()
+    return True, result
+
+
+def _resolve(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if future.cancelled():
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def build_writer(url: str) -> SqliteWriter | None:

@@ -205,21 +205,25 @@ class HoldRepository:
         return self.conn.execute(_INSERT_HOLD[self.dialect], values).first() is not None
 
     def insert_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.conn.execute(_INSERT_ALLOCATIONS, list(rows))
+        self._execute(_INSERT_ALLOCATIONS, rows)
 
     def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.conn.execute(_INSERT_ENTRIES, list(rows))
+        self._execute(_INSERT_ENTRIES, rows)
+
+    def _execute(self, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """One row as a plain execute (the common case; cheaper than executemany)."""
+        if len(rows) == 1:
+            self.conn.execute(stmt, rows[0])
+        elif rows:
+            self.conn.execute(stmt, list(rows))
 
     def move_grants(self, deltas: Sequence[tuple[str, int]]) -> None:
         """``remaining += delta`` per grant, in grant id order (the lock order)."""
-        params = [{"grant_id": g, "delta": d} for g, d in sorted(deltas) if d]
-        if params:
-            self.conn.execute(_MOVE_GRANT, params)
+        self._execute(_MOVE_GRANT, [{"grant_id": g, "delta": d} for g, d in sorted(deltas) if d])
 
     def charge_allocations(self, hold_id: str, charges: Sequence[tuple[str, int]]) -> None:
         params = [{"p_hold_id": hold_id, "p_grant_id": g, "p_charged": c} for g, c in charges if c]
-        if params:
-            self.conn.execute(_CHARGE_ALLOCATION, params)
+        self._execute(_CHARGE_ALLOCATION, params)
 
     def resolve(
         self, hold_id: str, *, status: str, charged: int, at: datetime, resolution: str
