@@ -8,12 +8,14 @@
       │
     admit          rate limits: rpm, messages/day, concurrency (one limiter call) → 429
       │
-    hold           Meter.hold: quote max_price, key caps, LedgerService.hold + mark_started
-      │            (one transaction; max_tokens lowered if only part is affordable; 0 → 402)
+    hold           Meter.hold: quote max_price, key caps, the ledger hold (one transaction;
+      │            on SQLite one hop to the metering writer thread; max_tokens lowered if
+      │            only part is affordable; 0 → 402)
     call upstream  routes in order; the next route only before any byte reached the client
       │
     settle         in a ``finally``: Meter.settle at upstream's real usage (one transaction:
-                   ledger, usage record, signed receipt, key last-used) or release on failure
+                   ledger, usage record, signed receipt, key last-used; the balance for the
+                   response header comes back with it) or release on failure
 
 Streams (``streaming``) run the same admission and hold, then settle when the response
 closes, whatever closed it: the end of the message, an upstream error, a client disconnect.
