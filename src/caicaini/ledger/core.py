@@ -120,36 +120,6 @@ class LedgerCore:
         assert hold is not None
         return hold, grants
 
-    def _return(
-        self,
-        grant: GrantRow,
-        amount: int,
-        kind: str,
-        op: str,
-        hold: HoldRow,
-        *,
-        charged: int = 0,
-        reason: str | None = None,
-    ) -> None:
-        """Give held credits back to ``grant`` (an entry even when 0 to record a charge)."""
-        key = f"{op}:{grant.id}"
-        self._entry(grant, kind, amount, key=key, op=op, hold=hold, charged=charged, reason=reason)
-        closing = rules.CLOSING_KIND.get(grant.status)
-        if closing and amount > 0:
-            self._entry(
-                grant,
-                closing,
-                -amount,
-                key=f"{key}:{closing}",
-                op=op,
-                hold=hold,
-                reason=f"returned to a grant already {grant.status}",
-            )
-
-    def _resolve(self, hold: HoldRow, status: str, *, charged: int, resolution: str) -> None:
-        hold.status, hold.charged = status, charged
-        hold.resolved_at, hold.resolution = self.clock.now(), resolution[:200]
-
     def _close(self, grant: GrantRow, status: str) -> None:
         grant.status, grant.closed_at = status, self.clock.now()
 

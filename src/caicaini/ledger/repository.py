@@ -40,14 +40,6 @@ class LedgerRepository:
         stmt = stmt.execution_options(populate_existing=True)
         return list((await self.session.scalars(stmt)).all())
 
-    async def balance(self, account_id: str, now: datetime) -> int:
-        stmt = select(func.coalesce(func.sum(Grant.remaining), 0)).where(
-            Grant.account_id == account_id,
-            Grant.status == "active",
-            (Grant.expires_at.is_(None)) | (Grant.expires_at > now),
-        )
-        return int((await self.session.execute(stmt)).scalar_one())
-
     async def entry_by_key(self, key: str) -> LedgerEntry | None:
         stmt = select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
         return (await self.session.scalars(stmt)).first()

@@ -1,13 +1,11 @@
-"""Pure ledger rules: which grants are live, the order they are spent in, how a hold is
-split, and how a settlement is charged back over the hold's allocations."""
+"""Pure ledger rules: which grants are live, the order they are spent in and how a hold is
+split (a settlement charges the hold's allocations in the order taken: ``ledger.hot``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
-
-from caicaini.models.ledger import HoldAllocation
 
 
 class GrantLike(Protocol):
@@ -65,16 +63,3 @@ def split(grants: Sequence[G], amount: int) -> list[tuple[G, int]] | None:
             taken.append((grant, part))
             left -= part
     return taken if left == 0 else None
-
-
-def charge_over(
-    allocations: Sequence[HoldAllocation], charged: int
-) -> list[tuple[HoldAllocation, int]]:
-    """Charge ``charged`` against the allocations in the order they were taken."""
-    out: list[tuple[HoldAllocation, int]] = []
-    left = charged
-    for allocation in allocations:
-        part = min(allocation.amount, left)
-        out.append((allocation, part))
-        left -= part
-    return out
