@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,12 +119,10 @@ class AccountService:
         await self.trust.record(
             account.id, ip=ip, fingerprint=form.device_fingerprint, event="signup"
         )
-        await self.audit.record(
+        await self._audit_own(
             "account.signed_up",
-            actor=Actor("user", account.id, ip),
-            target_type="account",
-            target_id=account.id,
-            subject_account_id=account.id,
+            account.id,
+            ip,
             details={"country": country},
             personal={"email": email},
         )
@@ -172,12 +171,10 @@ class AccountService:
         account = await self.get(token.account_id)
         if account.email_verified_at is None:
             account.email_verified_at = self.clock.now()
-            await self.audit.record(
+            await self._audit_own(
                 "account.email_verified",
-                actor=Actor("user", account.id, ip),
-                target_type="account",
-                target_id=account.id,
-                subject_account_id=account.id,
+                account.id,
+                ip,
                 personal={"email": account.email},
             )
         return account
@@ -197,12 +194,10 @@ class AccountService:
         account = await self.repo.by_email(address)
         if not self.passwords.verify(account.password_hash if account else None, password):
             await self.sessions.record_failure(ip, address)
-            await self.audit.record(
+            await self._audit_own(
                 "account.login_failed",
-                actor=Actor("user", account.id if account else None, ip),
-                target_type="account",
-                target_id=account.id if account else None,
-                subject_account_id=account.id if account else None,
+                account.id if account else None,
+                ip,
                 details={"known_account": account is not None},
                 personal={"email": address},
             )
@@ -215,12 +210,10 @@ class AccountService:
         await self.sessions.clear_failures(address)
         started = await self.sessions.start(account)
         await self.trust.record(account.id, ip=ip, fingerprint=device_fingerprint, event="login")
-        await self.audit.record(
+        await self._audit_own(
             "account.login",
-            actor=Actor("user", account.id, ip),
-            target_type="account",
-            target_id=account.id,
-            subject_account_id=account.id,
+            account.id,
+            ip,
         )
         return LoginAttempt(account=account, started=started)
 
@@ -245,12 +238,10 @@ class AccountService:
                 "The new password must differ from the current one.", field="new_password"
             )
         await self._set_password(account, new, keep_session_id=keep_session_id)
-        await self.audit.record(
+        await self._audit_own(
             "account.password_changed",
-            actor=Actor("user", account.id, ip),
-            target_type="account",
-            target_id=account.id,
-            subject_account_id=account.id,
+            account.id,
+            ip,
             details={"via": "settings"},
         )
 
@@ -278,12 +269,10 @@ class AccountService:
         await self._set_password(account, new, keep_session_id=None)
         if account.email_verified_at is None:
             account.email_verified_at = self.clock.now()  # the link proved the address
-        await self.audit.record(
+        await self._audit_own(
             "account.password_changed",
-            actor=Actor("user", account.id, ip),
-            target_type="account",
-            target_id=account.id,
-            subject_account_id=account.id,
+            account.id,
+            ip,
             details={"via": "reset"},
         )
         return account
@@ -328,12 +317,10 @@ class AccountService:
         old_email = account.email
         account.email = new_email
         account.email_verified_at = self.clock.now()
-        await self.audit.record(
+        await self._audit_own(
             "account.email_changed",
-            actor=Actor("user", account.id, ip),
-            target_type="account",
-            target_id=account.id,
-            subject_account_id=account.id,
+            account.id,
+            ip,
             personal={"old_email": old_email, "new_email": new_email},
         )
         await self.mail.send(
@@ -347,3 +334,23 @@ class AccountService:
             account_id=account.id,
         )
         return account
+
+    async def _audit_own(
+        self,
+        action: str,
+        account_id: str | None,
+        ip: str | None,
+        *,
+        details: dict[str, Any] | None = None,
+        personal: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an action a person took on their own account."""
+        await self.audit.record(
+            action,
+            actor=Actor("user", account_id, ip),
+            target_type="account",
+            target_id=account_id,
+            subject_account_id=account_id,
+            details=details,
+            personal=personal,
+        )
