@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     nowpayments_base_url: str = ""
     nowpayments_api_key: str = ""
     nowpayments_ipn_secret: str = ""
+    # The account login NOWPayments wants (as a short-lived JWT) for listing payments: the
+    # poller uses it to find a payment whose every callback was lost.
+    nowpayments_email: str = ""
+    nowpayments_password: str = ""
 
     # Knobs below are not part of the stable interface; defaults suit production.
     run_jobs_in_process: bool | None = None

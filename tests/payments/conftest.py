@@ -13,7 +13,7 @@ from caicaini.context import AppContext
 from caicaini.db import Database
 from caicaini.kit.clock import FrozenClock
 from caicaini.main import create_app
-from caicaini.testing.fake_nowpayments import FakeNowPaymentsServer
+from caicaini.testing.fake_nowpayments import DEV_EMAIL, DEV_PASSWORD, FakeNowPaymentsServer
 from caicaini.testing.live_server import LiveServer
 from tests.conftest import make_settings
 from tests.payments.support import free_port, setup_catalogue
@@ -44,6 +44,8 @@ def live_settings(
         nowpayments_base_url=fake_np.base_url,
         nowpayments_api_key=API_KEY,
         nowpayments_ipn_secret=IPN_SECRET,
+        nowpayments_email=DEV_EMAIL,
+        nowpayments_password=DEV_PASSWORD,
     )
 
 

@@ -116,3 +116,24 @@ def test_state_survives_in_its_file(tmp_path) -> None:  # type: ignore[no-untype
     second = FakeNowPayments(state_path=path)
     second._load()
     assert second.invoices == first.invoices
+
+
+async def test_listing_an_invoices_payments_needs_the_account_login() -> None:
+    """Like the live API, the fake lists payments only with a JWT from ``POST /auth``: the
+    poller finds a payment whose every callback was lost only when the login is configured."""
+    with FakeNowPaymentsServer(api_key="k1") as fake:
+        anonymous = NOWPaymentsProvider(fake.base_url, "k1")
+        logged_in = NOWPaymentsProvider(
+            fake.base_url, "k1", email=fake.fake.email, password=fake.fake.password
+        )
+        wrong = NOWPaymentsProvider(fake.base_url, "k1", email=fake.fake.email, password="nope")
+        invoice = await logged_in.create_invoice(
+            InvoiceRequest("ord_2", Decimal("5"), "top-up", "http://127.0.0.1:9/ipn", "s", "c")
+        )
+        payment = await fake.fake.advance(invoice.id, "waiting", ipn="drop")
+        assert await anonymous.payments_for_invoice(invoice.id) == []
+        assert await wrong.payments_for_invoice(invoice.id) == []
+        found = await logged_in.payments_for_invoice(invoice.id)
+        assert [p.payment_id for p in found] == [str(payment["payment_id"])]
+        for provider in (anonymous, logged_in, wrong):
+            await provider.aclose()

@@ -8,6 +8,7 @@ a browser against ``make run``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -95,6 +96,10 @@ class PaymentProvider(Protocol):
     async def aclose(self) -> None: ...
 
 
+# NOWPayments' JWT lives five minutes; take a new one a minute early.
+JWT_REUSE_SECONDS = 240.0
+
+
 class NOWPaymentsProvider:
     name = "nowpayments"
 
@@ -105,7 +110,11 @@ class NOWPaymentsProvider:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
+        email: str = "",
+        password: str = "",
     ) -> None:
+        self._login = {"email": email, "password": password} if email and password else None
+        self._jwt: tuple[str, float] | None = None
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers={"x-api-key": api_key},
@@ -143,14 +152,27 @@ class NOWPaymentsProvider:
         return PaymentStatus.from_api(await self._call("GET", f"payment/{payment_id}"))
 
     async def payments_for_invoice(self, invoice_id: str) -> list[PaymentStatus]:
-        """Payments made on one invoice (the live API wants a JWT here; failures mean none)."""
+        """Payments made on one invoice. Listing needs the account's JWT (``POST /auth``,
+        valid five minutes); without a configured login, or on failure, we know of none."""
+        if self._login is None:
+            return []
         try:
             data = await self._call(
-                "GET", "payment/", params={"invoiceId": invoice_id, "limit": 50}
+                "GET",
+                "payment/",
+                params={"invoiceId": invoice_id, "limit": 50},
+                headers={"authorization": f"Bearer {await self._token()}"},
             )
         except PaymentProviderError:
+            self._jwt = None
             return []
         return [PaymentStatus.from_api(item) for item in data.get("data", [])]
+
+    async def _token(self) -> str:
+        if self._jwt is None or self._jwt[1] <= time.monotonic():
+            data = await self._call("POST", "auth", json=self._login)
+            self._jwt = (str(data["token"]), time.monotonic() + JWT_REUSE_SECONDS)
+        return self._jwt[0]
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -181,11 +203,19 @@ def build_provider(settings: Settings) -> tuple[PaymentProvider, Any]:
     """Return (provider, embedded fake or None) for these settings."""
     if settings.nowpayments_base_url:
         return NOWPaymentsProvider(
-            settings.nowpayments_base_url, settings.nowpayments_api_key
+            settings.nowpayments_base_url,
+            settings.nowpayments_api_key,
+            email=settings.nowpayments_email,
+            password=settings.nowpayments_password,
         ), None
     if settings.env == "production":
         return UnconfiguredProvider(), None
-    from caicaini.testing.fake_nowpayments import DEV_API_KEY, FakeNowPayments
+    from caicaini.testing.fake_nowpayments import (
+        DEV_API_KEY,
+        DEV_EMAIL,
+        DEV_PASSWORD,
+        FakeNowPayments,
+    )
 
     fake = FakeNowPayments(
         api_key=settings.nowpayments_api_key or DEV_API_KEY,
@@ -197,6 +227,8 @@ def build_provider(settings: Settings) -> tuple[PaymentProvider, Any]:
         "http://fake-nowpayments.internal/v1",
         settings.nowpayments_api_key or DEV_API_KEY,
         transport=httpx.ASGITransport(app=fake.app),
+        email=DEV_EMAIL,
+        password=DEV_PASSWORD,
     )
     return provider, fake
 

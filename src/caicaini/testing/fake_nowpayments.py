@@ -33,6 +33,8 @@ from caicaini.testing.live_server import LiveServer
 
 DEV_IPN_SECRET = "dev-fake-nowpayments-ipn-secret"
 DEV_API_KEY = "dev-fake-nowpayments-api-key"
+DEV_EMAIL = "merchant@fake-nowpayments.local"
+DEV_PASSWORD = "dev-fake-nowpayments-password"
 STATUSES = (
     "waiting",
     "confirming",
@@ -71,8 +73,12 @@ class FakeNowPayments:
         public_base_url: str | None = None,
         state_path: Path | None = None,
         ipn_transport: httpx.AsyncBaseTransport | None = None,
+        email: str = DEV_EMAIL,
+        password: str = DEV_PASSWORD,
     ) -> None:
         self.api_key = api_key
+        self.email, self.password = email, password
+        self.tokens: set[str] = set()
         self.ipn_secret = ipn_secret
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.state_path = state_path
@@ -85,6 +91,7 @@ class FakeNowPayments:
         self.app = Starlette(
             routes=[
                 Route("/v1/status", self._status, methods=["GET"]),
+                Route("/v1/auth", self._auth, methods=["POST"]),
                 Route("/v1/invoice", self._create_invoice, methods=["POST"]),
                 Route("/v1/payment/", self._list_payments, methods=["GET"]),
                 Route("/v1/payment/{payment_id}", self._get_payment, methods=["GET"]),
@@ -168,9 +175,20 @@ class FakeNowPayments:
             return JSONResponse({"message": "Payment not found"}, status_code=404)
         return _json(payment)
 
+    async def _auth(self, request: Request) -> Response:
+        body = parse_body(await request.body())
+        if body.get("email") != self.email or body.get("password") != self.password:
+            return JSONResponse({"message": "Invalid credentials"}, status_code=401)
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token)
+        return JSONResponse({"token": token})
+
     async def _list_payments(self, request: Request) -> Response:
         if not self._authorised(request):
             return JSONResponse({"message": "Invalid api key"}, status_code=403)
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if bearer not in self.tokens:
+            return JSONResponse({"message": "Authorization header is empty"}, status_code=401)
         self._load()
         invoice_id = request.query_params.get("invoiceId")
         found = [
