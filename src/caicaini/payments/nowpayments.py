@@ -18,7 +18,7 @@ import httpx
 from caicaini.config import Settings
 from caicaini.logs import get_logger
 from caicaini.payments.errors import PaymentProviderError
-from caicaini.payments.signature import parse_body
+from caicaini.payments.signature import js_stringify, parse_body
 
 log = get_logger(__name__)
 
@@ -137,7 +137,7 @@ class NOWPaymentsProvider:
 
     async def create_invoice(self, request: InvoiceRequest) -> Invoice:
         body = {
-            "price_amount": float(request.price_usd),
+            "price_amount": request.price_usd,
             "price_currency": "usd",
             "order_id": request.order_id,
             "order_description": request.description,
@@ -145,7 +145,13 @@ class NOWPaymentsProvider:
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
         }
-        data = await self._call("POST", "invoice", json=body)
+        # Written as JavaScript would: the USD amount stays an exact decimal, never a float.
+        data = await self._call(
+            "POST",
+            "invoice",
+            content=js_stringify(body),
+            headers={"content-type": "application/json"},
+        )
         return Invoice(id=str(data["id"]), url=str(data["invoice_url"]))
 
     async def get_payment_status(self, payment_id: str) -> PaymentStatus:
