@@ -106,3 +106,23 @@ async def test_one_email_one_account_whatever_the_case(
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "email_taken"
     assert await count(ctx, Account) == 1
+
+
+async def test_signing_up_records_acceptance_of_the_terms_in_effect(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    from caicaini.audit.service import Actor
+    from caicaini.notices.terms import TermsService
+
+    async with ctx.transaction() as session:
+        terms = await TermsService(session, ctx.clock, "http://testserver").publish(
+            "Terms text", effective_at=None, material=False, summary="first", actor=Actor.system()
+        )
+    await client.post("/api/v1/accounts", json=sign_up_body("terms@example.com"))
+    account = await account_by_email(ctx, "terms@example.com")
+    assert account is not None
+    async with ctx.transaction() as session:
+        accepted = await TermsService(session, ctx.clock, "x").has_accepted(
+            account.id, terms.version
+        )
+    assert accepted

@@ -36,6 +36,7 @@ from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
 from caicaini.mail.service import MailService
 from caicaini.models.accounts import Account
+from caicaini.notices.terms import TermsService
 from caicaini.trust.service import TrustService
 
 
@@ -119,11 +120,14 @@ class AccountService:
         await self.trust.record(
             account.id, ip=ip, fingerprint=form.device_fingerprint, event="signup"
         )
+        terms = TermsService(self.session, self.clock, self.settings.public_url)
+        # Creating an account is accepting the Terms in effect (their first paragraph).
+        accepted = await terms.accept(account.id) if await terms.current() else None
         await self._audit_own(
             "account.signed_up",
             account.id,
             ip,
-            details={"country": country},
+            details={"country": country, "terms_version": accepted and accepted.version},
             personal={"email": email},
         )
         await self.send_verification(account)
