@@ -1,9 +1,11 @@
 """The SQLite writer: one transaction per batch of queued work, each piece in a savepoint, so
-one failing piece rolls back alone and the rest commit; ``run`` returns after the commit."""
+one failing piece rolls back alone and the rest commit; ``run`` returns after the commit.
+When idle it runs the transaction on the event loop, but never waits for the lock there."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -27,10 +29,15 @@ async def test_group_commit_isolates_a_failing_piece(tmp_path: Path) -> None:
 
         return work
 
+    # Another connection holds the write lock, so the work queues up on the writer thread
+    # (instead of running one by one on the loop) and commits as one batch once it is freed.
+    other = _lock_database(tmp_path / "w.db")
+    asyncio.get_running_loop().call_later(0.2, other.execute, "COMMIT")
     results = await asyncio.gather(
         *(writer.run(insert(n)) for n in range(20)),  # type: ignore[arg-type]
         return_exceptions=True,
     )
+    other.close()
     assert isinstance(results[7], ValueError)
     assert [r for r in results if not isinstance(r, Exception)] == [n for n in range(20) if n != 7]
     await writer.flush()
@@ -57,4 +64,40 @@ async def test_a_failing_lone_piece_rolls_back(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         await writer.run(fails)
     assert await writer.run(lambda c: c.execute(text("SELECT count(*) FROM t")).scalar()) == 0
+    await writer.aclose()
+
+
+def _lock_database(path: Path) -> sqlite3.Connection:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_idle_writer_never_blocks_the_loop_on_a_held_lock(tmp_path: Path) -> None:
+    writer = build_writer(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    assert writer is not None
+    await writer.run(lambda c: c.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)")))
+    other = _lock_database(tmp_path / "w.db")
+    other.execute("INSERT INTO t (n) VALUES (1)")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(ticker())
+    asyncio.get_running_loop().call_later(0.2, other.execute, "COMMIT")
+    await writer.run(lambda c: c.execute(text("INSERT INTO t (n) VALUES (2)")))
+    ticking.cancel()
+    other.close()
+    assert ticks > 1  # the loop kept running while the writer thread waited for the lock
+    rows = await writer.run(lambda c: [r[0] for r in c.execute(text("SELECT n FROM t"))])
+    assert sorted(rows) == [1, 2]
+    timeout = await writer.run(lambda c: c.execute(text("PRAGMA busy_timeout")).scalar())
+    assert timeout == 0  # inside a transaction on the loop
+    await writer.run(lambda c: None)
+    with writer.engine.connect() as conn:  # restored for the writer thread's transactions
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
     await writer.aclose()

@@ -16,6 +16,14 @@ back), so a settlement is durable before the response is sent; closing the write
 everything queued. A crash loses only uncommitted work, whose holds the sweeper resolves.
 PostgreSQL does not use it (asyncpg has no thread hop, and the database runs many writers
 at once).
+
+When the writer is idle (nothing queued, no transaction in progress) a transaction runs
+right on the event loop instead: the same connection, the same ``BEGIN IMMEDIATE``, but with
+SQLite's busy timeout at zero for the ``BEGIN``, so the loop never waits for a lock: if
+another connection holds the write lock the work goes to the thread as before, which waits
+for it. At low load this saves two thread wake-ups and the GIL hand-offs around them per
+transaction (~0.3 ms a message); under load the queue is rarely empty and group commit runs
+as before.
 """
 
 from __future__ import annotations
@@ -29,12 +37,19 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import OperationalError
 
 T = TypeVar("T")
 Work = Callable[[Connection], Any]
 Pending = tuple[Work, "asyncio.Future[Any]", asyncio.AbstractEventLoop]
 
 MAX_BATCH = 64
+BUSY_TIMEOUT_MS = 30000
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+class _Busy(Exception):
+    """Another connection holds SQLite's write lock (raised by the ``BEGIN`` only)."""
 
 
 class SqliteWriter:
@@ -50,10 +65,24 @@ class SqliteWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._lock = threading.Lock()
         self._queue: list[Pending] = []
+        self._users = 0  # transactions in progress or being drained, on either thread
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in a transaction on the writer thread; returns once it has committed,
-        raises (its effects rolled back) if it failed."""
+        """Run ``work`` in a transaction (on the event loop when the writer is idle and the
+        lock is free, else on the writer thread); returns once it has committed, raises (its
+        effects rolled back) if it failed."""
+        with self._lock:
+            idle = not self._users and not self._queue
+            if idle:
+                self._users += 1
+        if idle:
+            try:
+                return self._run_here(work)
+            except _Busy:
+                pass
+            finally:
+                with self._lock:
+                    self._users -= 1
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
@@ -66,14 +95,43 @@ class SqliteWriter:
         shutdown; ``run`` itself already waits for its own commit)."""
         await self.run(lambda _conn: None)
 
+    def _run_here(self, work: Callable[[Connection], T]) -> T:
+        """One transaction on the calling thread, refusing to wait for the write lock
+        (``_Busy``). Only called while this writer has no other user, so the connection is
+        free."""
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                try:
+                    transaction = conn.begin()
+                except OperationalError as exc:
+                    code = getattr(exc.orig, "sqlite_errorcode", None)
+                    if code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                        raise _Busy from None
+                    raise
+                with transaction:
+                    return work(conn)
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
     def _drain(self) -> None:
         """Group commit: what queued up while the previous transaction ran goes into one
         transaction, each piece of work in its own savepoint (one failing leaves the others
         intact)."""
         with self._lock:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-        if not batch:
-            return  # an earlier drain took it
+            if not batch:
+                return  # an earlier drain took it
+            self._users += 1
+        try:
+            self._commit(batch)
+        finally:
+            with self._lock:
+                self._users -= 1
+
+    def _commit(self, batch: list[Pending]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self.engine.begin() as conn:
@@ -131,7 +189,7 @@ def _configure(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
