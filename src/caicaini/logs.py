@@ -57,6 +57,10 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     )
     logging.basicConfig(level=level.upper(), stream=_CurrentStderr(), format="%(message)s")
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every upstream call at INFO ("HTTP Request: POST ..."): one unstructured
+    # line per message on the hot path, next to the access log that already has the request.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -20,6 +20,7 @@ from caicaini.errors import UpstreamError
 from caicaini.gateway.upstreams.base import UpstreamRequest
 from caicaini.gateway.upstreams.http import (
     JSON,
+    DirectPost,
     default_error_type,
     encode,
     json_body,
@@ -117,6 +118,7 @@ class AnthropicProvider:
         self._client = make_client(
             base_url, headers=headers, transport=transport, timeout=timeout, limits=limits
         )
+        self._post_message = DirectPost(self._client, "/v1/messages")
 
     def _body(self, req: UpstreamRequest, *, stream: bool) -> bytes:
         body = dict(req.body)
@@ -132,10 +134,8 @@ class AnthropicProvider:
 
     async def send(self, req: UpstreamRequest) -> dict[str, Any]:
         try:
-            response = await self._client.post(
-                "/v1/messages",
-                content=self._body(req, stream=False),
-                headers=forwarded_headers(req),
+            response = await self._post_message(
+                self._body(req, stream=False), forwarded_headers(req)
             )
         except httpx.HTTPError as exc:
             raise transport_error(exc, self.label) from None

@@ -40,6 +40,36 @@ def make_client(
     )
 
 
+class DirectPost:
+    """POST a body on ``client``'s connection pool without the client's per-request layers
+    (URL merging, cookies, auth and redirect hooks, event hooks): the gateway's hot path
+    needs none of them. The same default headers and timeouts as the client; httpx's own
+    exceptions (``httpx.HTTPError``) as from ``client.post``; the body read and the
+    connection back in the pool when it returns."""
+
+    def __init__(self, client: httpx.AsyncClient, path: str) -> None:
+        self._client = client
+        self._url = httpx.URL(str(client.base_url).rstrip("/") + path)
+        # The transport the client itself would use for this URL (its pool, or the one
+        # given to it, e.g. the in-process fake's ASGI transport); httpx 0.28 (locked).
+        self._transport = client._transport_for_url(self._url)
+        self._extensions = {"timeout": client.timeout.as_dict()}
+
+    async def __call__(self, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        merged = dict(self._client.headers)
+        merged.update(headers)
+        request = httpx.Request(
+            "POST", self._url, headers=merged, content=content, extensions=self._extensions
+        )
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+
 def encode(body: object) -> bytes:
     return dumps(body).encode()
 
