@@ -23,15 +23,16 @@ from caicaini.worker.scheduler import Scheduler
 
 log = get_logger(__name__)
 
-# Each module exposes ``router``; order matters only for overlapping paths.
+# Each module exposes ``router``; order matters only for overlapping paths (and the gateway's
+# message endpoints come first: routes are matched in this order, once per request).
 ROUTER_MODULES = [
+    "caicaini.gateway.anthropic_api",
+    "caicaini.gateway.openai_api",
     "caicaini.ops.endpoints",
     "caicaini.plans.endpoints",
     "caicaini.ledger.endpoints",
     "caicaini.notices.endpoints",
     "caicaini.payments.endpoints",
-    "caicaini.gateway.anthropic_api",
-    "caicaini.gateway.openai_api",
     "caicaini.gateway.models_api",
     "caicaini.gateway.usage_api",
     "caicaini.api_keys.endpoints",

@@ -26,7 +26,6 @@ from caicaini.http.errors import request_id
 router = APIRouter(tags=["gateway"])
 
 
-@router.post("/v1/messages", include_in_schema=False)
 async def messages(request: Request) -> Response:
     ctx = app_context(request)
     body, size = await read_json(request, ctx.settings.max_body_bytes)
@@ -37,6 +36,11 @@ async def messages(request: Request) -> Response:
         return await stream_response(call, anthropic_sse)
     message, charge = await send(call)
     return JSONResponse(message, headers=charge_headers(call, charge))
+
+
+# A plain Starlette route (the hot path): no FastAPI dependency solving per request; the
+# app's exception handlers and middleware apply as to every route.
+router.add_route("/v1/messages", messages, methods=["POST"], include_in_schema=False)
 
 
 @router.post("/v1/messages/count_tokens", include_in_schema=False)

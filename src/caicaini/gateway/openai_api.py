@@ -17,7 +17,6 @@ from caicaini.http.deps import app_context
 router = APIRouter(tags=["gateway"])
 
 
-@router.post("/v1/chat/completions", include_in_schema=False)
 async def chat_completions(request: Request) -> Response:
     ctx = app_context(request)
     raw, size = await read_json(request, ctx.settings.max_body_bytes)
@@ -33,3 +32,9 @@ async def chat_completions(request: Request) -> Response:
     return JSONResponse(
         anthropic_response_to_openai(message, model), headers=charge_headers(call, charge)
     )
+
+
+# A plain Starlette route (the hot path): no FastAPI dependency solving per request.
+router.add_route(
+    "/v1/chat/completions", chat_completions, methods=["POST"], include_in_schema=False
+)
