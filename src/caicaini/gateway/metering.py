@@ -41,7 +41,7 @@ from caicaini.gateway import receipts
 from caicaini.gateway.repository import insert_usage, touch_key
 from caicaini.gateway.state import GatewayState
 from caicaini.gateway.upstreams.base import Usage
-from caicaini.gateway.writer import SqliteWriter
+from caicaini.gateway.writer import SqliteWriter, WriterBusy
 from caicaini.kit.clock import start_of_month
 from caicaini.kit.credits import ceil_div
 from caicaini.kit.ids import new_id
@@ -115,8 +115,15 @@ class Meter:
 
     async def _hold_on_writer(self, writer: SqliteWriter, amount: int) -> None:
         """The writer commits the hold even if this request is cancelled meanwhile (a client
-        gone); then release it at once rather than leave it to the sweeper."""
-        placing = asyncio.ensure_future(writer.run(partial(self._hold_tx, amount)))
+        gone); then release it at once rather than leave it to the sweeper. When the writer
+        can run it at once it does so without a task: nothing can be cancelled half-way."""
+        work = partial(self._hold_tx, amount)
+        try:
+            writer.run_now(work)
+            return
+        except WriterBusy:
+            pass
+        placing = asyncio.ensure_future(writer.run(work))
         try:
             await asyncio.shield(placing)
         except asyncio.CancelledError:

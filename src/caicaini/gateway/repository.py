@@ -9,6 +9,7 @@ from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caicaini.ledger import fast_sqlite
 from caicaini.models.api_keys import ApiKey
 from caicaini.models.usage import Receipt, UsageRecord
 
@@ -29,14 +30,14 @@ _TOUCH_KEY = (
 
 def insert_usage(conn: Connection, record: dict[str, Any], receipt: dict[str, Any] | None) -> None:
     """The hot path: a usage record (and its receipt) as Core inserts."""
-    conn.execute(_INSERT_USAGE, record)
+    fast_sqlite.execute(conn, _INSERT_USAGE, record)
     if receipt is not None:
-        conn.execute(_INSERT_RECEIPT, receipt)
+        fast_sqlite.execute(conn, _INSERT_RECEIPT, receipt)
 
 
 def touch_key(conn: Connection, key_id: str, at: datetime, *, not_since: datetime) -> None:
     """Record a key's use, at most once per period (see ApiKeyRepository.touch)."""
-    conn.execute(_TOUCH_KEY, {"key_id": key_id, "at": at, "not_since": not_since})
+    fast_sqlite.execute(conn, _TOUCH_KEY, {"key_id": key_id, "at": at, "not_since": not_since})
 
 
 class UsageRepository:

@@ -48,8 +48,8 @@ BUSY_TIMEOUT_MS = 30000
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
-class _Busy(Exception):
-    """Another connection holds SQLite's write lock (raised by the ``BEGIN`` only)."""
+class WriterBusy(Exception):
+    """The writer cannot run a transaction right now without waiting."""
 
 
 class SqliteWriter:
@@ -71,18 +71,10 @@ class SqliteWriter:
         """Run ``work`` in a transaction (on the event loop when the writer is idle and the
         lock is free, else on the writer thread); returns once it has committed, raises (its
         effects rolled back) if it failed."""
-        with self._lock:
-            idle = not self._users and not self._queue
-            if idle:
-                self._users += 1
-        if idle:
-            try:
-                return self._run_here(work)
-            except _Busy:
-                pass
-            finally:
-                with self._lock:
-                    self._users -= 1
+        try:
+            return self.run_now(work)
+        except WriterBusy:
+            pass
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
@@ -95,9 +87,23 @@ class SqliteWriter:
         shutdown; ``run`` itself already waits for its own commit)."""
         await self.run(lambda _conn: None)
 
+    def run_now(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a transaction right here, without waiting: committed when this
+        returns; ``WriterBusy`` (nothing done) when the writer has work in hand or another
+        connection holds the write lock."""
+        with self._lock:
+            if self._users or self._queue:
+                raise WriterBusy
+            self._users += 1
+        try:
+            return self._run_here(work)
+        finally:
+            with self._lock:
+                self._users -= 1
+
     def _run_here(self, work: Callable[[Connection], T]) -> T:
         """One transaction on the calling thread, refusing to wait for the write lock
-        (``_Busy``). Only called while this writer has no other user, so the connection is
+        (``WriterBusy``). Only called while this writer has no other user, so the connection is
         free."""
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
@@ -109,7 +115,7 @@ class SqliteWriter:
                 except OperationalError as exc:
                     code = getattr(exc.orig, "sqlite_errorcode", None)
                     if code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
-                        raise _Busy from None
+                        raise WriterBusy from None
                     raise
                 with transaction:
                     return work(conn)

@@ -20,6 +20,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from caicaini.ledger import fast_sqlite
 from caicaini.ledger.views import Hold
 from caicaini.models.accounts import Account
 from caicaini.models.ledger import Grant, HoldAllocation, LedgerEntry
@@ -176,15 +177,15 @@ class HoldRepository:
 
     def lock_grants(self, account_id: str) -> list[GrantState]:
         """Lock the account (PostgreSQL) and return its grants, locked, by id."""
-        rows = self.conn.execute(_GRANTS, {"account_id": account_id})
+        rows = fast_sqlite.rows(self.conn, _GRANTS, {"account_id": account_id})
         return [GrantState(*row) for row in rows]
 
     def lock_hold(self, request_id: str) -> tuple[HeldRow | None, list[GrantState]]:
         """Lock the hold's account and its grants (PostgreSQL); the hold with its allocations
         and the account's grants."""
         params = {"request_id": request_id}
-        grants = [GrantState(*row) for row in self.conn.execute(_GRANTS_OF_HOLD, params)]
-        rows = self.conn.execute(_HOLD_WITH_ALLOCATIONS, params).all()
+        grants = [GrantState(*row) for row in fast_sqlite.rows(self.conn, _GRANTS_OF_HOLD, params)]
+        rows = fast_sqlite.rows(self.conn, _HOLD_WITH_ALLOCATIONS, params)
         if not rows:
             return None, grants
         first = rows[0]
@@ -213,7 +214,7 @@ class HoldRepository:
     def _execute(self, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
         """One row as a plain execute (the common case; cheaper than executemany)."""
         if len(rows) == 1:
-            self.conn.execute(stmt, rows[0])
+            fast_sqlite.execute(self.conn, stmt, rows[0])
         elif rows:
             self.conn.execute(stmt, list(rows))
 
@@ -235,7 +236,7 @@ class HoldRepository:
             "p_resolved_at": at,
             "p_resolution": resolution[:200],
         }
-        self.conn.execute(_RESOLVE_HOLD, params)
+        fast_sqlite.execute(self.conn, _RESOLVE_HOLD, params)
 
     def balance(self, account_id: str, now: datetime) -> int:
         result = self.conn.execute(_BALANCE, {"account_id": account_id, "now": now})
