@@ -26,7 +26,9 @@ from sqlalchemy.sql.selectable import Select
 
 Plan = tuple[str, SQLCompiler, Sequence[str], dict[str, Any]]
 
-_plans: dict[tuple[int, tuple[str, ...]], Plan | None] = {}
+# Plans are keyed by the statement object itself (not its id(), which a collected statement
+# could hand to a new one); callers pass module-level statements, so the caches stay small.
+_plans: dict[tuple[Any, tuple[str, ...]], Plan | None] = {}
 
 
 def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any]) -> None:
@@ -34,7 +36,7 @@ def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any]) -> None:
     if conn.dialect.driver != "pysqlite":
         conn.execute(stmt, params)
         return
-    key = (id(stmt), tuple(params))
+    key = (stmt, tuple(params))
     try:
         plan = _plans[key]
     except KeyError:
@@ -75,14 +77,14 @@ def _plan(dialect: Dialect, stmt: UpdateBase, params: dict[str, Any]) -> Plan | 
 
 
 QueryPlan = tuple[str, SQLCompiler, Sequence[str], dict[str, Any], list[Any]]
-_queries: dict[tuple[int, tuple[str, ...]], QueryPlan | None] = {}
+_queries: dict[tuple[Any, tuple[str, ...]], QueryPlan | None] = {}
 
 
 def rows(conn: Connection, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """All rows of one SELECT, as tuples of processed values."""
     if conn.dialect.driver != "pysqlite":
         return [tuple(row) for row in conn.execute(stmt, params)]
-    key = (id(stmt), tuple(params))
+    key = (stmt, tuple(params))
     try:
         plan = _queries[key]
     except KeyError:
