@@ -89,8 +89,11 @@ def alembic_config(settings: Settings) -> Any:
 
 
 def migrate_database(settings: Settings) -> None:
+    import logging
+
     from alembic import command
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per revision is noise
     command.upgrade(alembic_config(settings), "head")
 
     async def hooks(ctx: AppContext) -> None:
