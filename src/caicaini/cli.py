@@ -91,9 +91,9 @@ def alembic_config(settings: Settings) -> Any:
 def migrate_database(settings: Settings) -> None:
     import logging
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its set-up lines are noise here
     from alembic import command
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per revision is noise
     command.upgrade(alembic_config(settings), "head")
 
     async def hooks(ctx: AppContext) -> None:
