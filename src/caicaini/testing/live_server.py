@@ -29,14 +29,18 @@ class LiveServer:
         port: int = 0,
         lifespan: str = "off",
         cleanup: Callable[[], Awaitable[None]] | None = None,
+        **uvicorn_options: Any,
     ):
+        """``uvicorn_options`` go to ``uvicorn.Config`` (keep-alive, backlog, shutdown...)."""
         self.app = app
+        self.uvicorn_options = {"timeout_graceful_shutdown": 2, **uvicorn_options}
         self.cleanup = cleanup
         self.host = host
         self.port = port
         self.lifespan = lifespan
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
 
     @property
     def url(self) -> str:
@@ -47,12 +51,13 @@ class LiveServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
+        self._socket = sock
         config = uvicorn.Config(
             self.app,
             log_level="warning",
             access_log=False,
             lifespan=self.lifespan,  # type: ignore[arg-type]
-            timeout_graceful_shutdown=2,
+            **self.uvicorn_options,
         )
         server = uvicorn.Server(config)
         self._server = server
@@ -81,6 +86,8 @@ class LiveServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
 
     def __enter__(self) -> LiveServer:
         return self.start()
