@@ -13,7 +13,7 @@ from caicaini.errors import InvalidInput, NotFound
 from caicaini.gateway import receipts
 from caicaini.gateway.repository import UsageRepository
 from caicaini.http.deps import app_context
-from caicaini.kit.pagination import MAX_LIMIT
+from caicaini.kit.pagination import MAX_LIMIT, trim
 
 router = APIRouter(tags=["usage"])
 
@@ -43,6 +43,7 @@ async def usage(
             limit=limit + 1,
             offset=offset,
         )
+    rows, has_more = trim(rows, limit)
     items = [
         {
             "request_id": r.id,
@@ -65,9 +66,9 @@ async def usage(
             "credits_charged": r.credits_charged,
             "receipt_id": receipt_id,
         }
-        for r, receipt_id in rows[:limit]
+        for r, receipt_id in rows
     ]
-    return {"data": items, "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+    return {"data": items, "limit": limit, "offset": offset, "has_more": has_more}
 
 
 @router.get("/api/v1/receipts/{receipt_id}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from caicaini.accounts.deps import CurrentAccount, current_account
 from caicaini.http.deps import app_context
-from caicaini.kit.pagination import MAX_LIMIT
+from caicaini.kit.pagination import MAX_LIMIT, trim
 from caicaini.ledger.commands import grant_json
 from caicaini.ledger.service import LedgerService
 
@@ -44,6 +44,7 @@ async def history(
         entries = await LedgerService(session, ctx.clock).history(
             account.id, limit=limit + 1, offset=offset
         )
+    entries, has_more = trim(entries, limit)
     return {
         "items": [
             {
@@ -56,9 +57,9 @@ async def history(
                 "reason": e.reason,
                 "created_at": e.created_at.isoformat(),
             }
-            for e in entries[:limit]
+            for e in entries
         ],
         "limit": limit,
         "offset": offset,
-        "has_more": len(entries) > limit,
+        "has_more": has_more,
     }

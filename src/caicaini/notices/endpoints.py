@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from caicaini.accounts.deps import CurrentAccount, current_account, require_csrf
 from caicaini.errors import NotFound
 from caicaini.http.deps import app_context
-from caicaini.kit.pagination import MAX_LIMIT
+from caicaini.kit.pagination import MAX_LIMIT, trim
 from caicaini.notices.service import NoticeService
 from caicaini.notices.terms import TermsService
 
@@ -32,6 +32,7 @@ async def notices(
     async with ctx.transaction() as session:
         service = NoticeService(session, ctx.clock, ctx.settings.public_url)
         rows = await service.list_for(account.id, limit=limit + 1, offset=offset)
+    rows, has_more = trim(rows, limit)
     return {
         "items": [
             {
@@ -43,11 +44,11 @@ async def notices(
                 "created_at": n.created_at.isoformat(),
                 "read": n.read,
             }
-            for n in rows[:limit]
+            for n in rows
         ],
         "limit": limit,
         "offset": offset,
-        "has_more": len(rows) > limit,
+        "has_more": has_more,
     }
 
 

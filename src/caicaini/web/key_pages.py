@@ -18,6 +18,7 @@ from caicaini.errors import InvalidInput, NotFound
 from caicaini.gateway import receipts
 from caicaini.gateway.repository import UsageRepository
 from caicaini.http.deps import app_context, client_ip
+from caicaini.kit.pagination import trim
 from caicaini.models.api_keys import ApiKey
 from caicaini.plans.service import PlanService
 from caicaini.web.rendering import remember_form, render
@@ -130,14 +131,15 @@ async def usage_page(request: Request, me: CurrentAccount = Depends(current_acco
             offset=(page - 1) * USAGE_PAGE,
         )
         keys = {k.id: k.name for k in await ApiKeyService(session, ctx.clock).list_keys(me.id)}
+    rows, has_more = trim(rows, USAGE_PAGE)
     return render(
         request,
         "usage.html",
         {
-            "rows": rows[:USAGE_PAGE],
+            "rows": rows,
             "key_names": keys,
             "page": page,
-            "has_more": len(rows) > USAGE_PAGE,
+            "has_more": has_more,
         },
     )
 
