@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,6 +134,3 @@ class AuditService:
     ) -> list[AuditEntry]:
         return await self.repo.recent(subject_account_id=subject_account_id, limit=limit)
 
-
-def at_iso(value: datetime) -> str:
-    return value.isoformat()
