@@ -133,4 +133,3 @@ class AuditService:
         self, *, subject_account_id: str | None, limit: int = 100
     ) -> list[AuditEntry]:
         return await self.repo.recent(subject_account_id=subject_account_id, limit=limit)
-
