@@ -1,12 +1,20 @@
 """HTTP plumbing shared by the provider adapters: one pooled ``httpx.AsyncClient`` per
-provider, timeouts, and turning transport failures into ``UpstreamError``."""
+provider, timeouts, and turning transport failures into ``UpstreamError``.
+
+The clients speak httpx's API over aiohttp's connection pool and C HTTP parser
+(``httpx-aiohttp``, the transport Anthropic's own SDK offers for speed): on the gateway's hot
+path that is about 0.9 ms less CPU per message than httpx's own pure-Python transport
+(bench/RESULTS.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from caicaini.errors import UpstreamError
 from caicaini.kit.sse import dumps
@@ -29,12 +37,13 @@ def make_client(
     timeout: httpx.Timeout | float | None = None,
     limits: httpx.Limits | None = None,
 ) -> httpx.AsyncClient:
+    limits = limits or DEFAULT_LIMITS
     return httpx.AsyncClient(
         base_url=base_url.rstrip("/"),
         headers=headers,
-        transport=transport,
+        transport=transport or AiohttpTransport(limits=limits, trust_env=False),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-        limits=limits or DEFAULT_LIMITS,
+        limits=limits,
         follow_redirects=False,
         trust_env=False,
     )
@@ -99,7 +108,7 @@ def retry_after(response: httpx.Response) -> int | None:
 
 def transport_error(exc: httpx.HTTPError, label: str) -> UpstreamError:
     """A failure below HTTP (timeout, refused connection, reset) as an upstream error."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException) and not _unreachable(exc):
         return UpstreamError(
             f"{label} did not answer in time", status=504, error_type="timeout_error"
         )
@@ -121,3 +130,12 @@ def default_error_type(status: int) -> str:
         529: "overloaded_error",
         503: "overloaded_error",
     }.get(status, "api_error")
+
+
+def _unreachable(exc: httpx.HTTPError) -> bool:
+    """httpx-aiohttp 0.2 reports every aiohttp connection error (refused, reset, closed by the
+    server) as ``httpx.ConnectTimeout``; the aiohttp error it wraps says which it was."""
+    cause = exc.__cause__
+    return isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
+        cause, asyncio.TimeoutError
+    )
