@@ -97,7 +97,9 @@ async def test_idle_writer_never_blocks_the_loop_on_a_held_lock(tmp_path: Path) 
     assert sorted(rows) == [1, 2]
     timeout = await writer.run(lambda c: c.execute(text("PRAGMA busy_timeout")).scalar())
     assert timeout == 0  # inside a transaction on the loop
-    await writer.run(lambda c: None)
-    with writer.engine.connect() as conn:  # restored for the writer thread's transactions
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    other = _lock_database(tmp_path / "w.db")  # the thread's transactions wait for the lock
+    asyncio.get_running_loop().call_later(0.1, other.execute, "COMMIT")
+    timeout = await writer.run(lambda c: c.execute(text("PRAGMA busy_timeout")).scalar())
+    other.close()
+    assert timeout == 30000
     await writer.aclose()

@@ -23,21 +23,22 @@ SQLite's busy timeout at zero for the ``BEGIN``, so the loop never waits for a l
 another connection holds the write lock the work goes to the thread as before, which waits
 for it. At low load this saves two thread wake-ups and the GIL hand-offs around them per
 transaction (~0.3 ms a message); under load the queue is rarely empty and group commit runs
-as before.
+as before. The writer keeps its one connection open and issues ``BEGIN IMMEDIATE`` straight
+on the driver: no pool checkout or SQLAlchemy statement per transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, RootTransaction
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import OperationalError
 
 T = TypeVar("T")
 Work = Callable[[Connection], Any]
@@ -66,6 +67,10 @@ class SqliteWriter:
         self._lock = threading.Lock()
         self._queue: list[Pending] = []
         self._users = 0  # transactions in progress or being drained, on either thread
+        # One connection for the writer's life, used by one thread at a time (``_users``):
+        # no pool checkout per transaction, and the busy timeout is set only when it changes.
+        self._conn: Connection | None = None
+        self._busy_timeout: int | None = None
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in a transaction (on the event loop when the writer is idle and the
@@ -105,22 +110,27 @@ class SqliteWriter:
         """One transaction on the calling thread, refusing to wait for the write lock
         (``WriterBusy``). Only called while this writer has no other user, so the connection is
         free."""
-        with self.engine.connect() as conn:
-            raw = conn.connection.driver_connection
+        conn = self._connection(busy_timeout=0)
+        try:
+            transaction = _begin_immediate(conn)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                raise WriterBusy from None
+            raise
+        with transaction:
+            return work(conn)
+
+    def _connection(self, *, busy_timeout: int) -> Connection:
+        """The writer's connection, waiting up to ``busy_timeout`` ms for the write lock."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect()
+            self._busy_timeout = BUSY_TIMEOUT_MS  # as ``_configure`` left it
+        if self._busy_timeout != busy_timeout:
+            raw = self._conn.connection.driver_connection
             assert raw is not None
-            raw.execute("PRAGMA busy_timeout=0")
-            try:
-                try:
-                    transaction = conn.begin()
-                except OperationalError as exc:
-                    code = getattr(exc.orig, "sqlite_errorcode", None)
-                    if code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
-                        raise WriterBusy from None
-                    raise
-                with transaction:
-                    return work(conn)
-            finally:
-                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            raw.execute(f"PRAGMA busy_timeout={busy_timeout}")
+            self._busy_timeout = busy_timeout
+        return self._conn
 
     def _drain(self) -> None:
         """Group commit: what queued up while the previous transaction ran goes into one
@@ -140,7 +150,8 @@ class SqliteWriter:
     def _commit(self, batch: list[Pending]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         try:
-            with self.engine.begin() as conn:
+            conn = self._connection(busy_timeout=BUSY_TIMEOUT_MS)
+            with _begin_immediate(conn):
                 if len(batch) == 1:
                     outcomes.append((True, batch[0][0](conn)))
                 else:
@@ -154,6 +165,8 @@ class SqliteWriter:
     async def aclose(self) -> None:
         """Wait for the transaction in progress and everything queued, then close."""
         await asyncio.to_thread(self._executor.shutdown, True)
+        if self._conn is not None:
+            self._conn.close()
         self.engine.dispose()
 
 
@@ -199,6 +212,17 @@ def _configure(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+def _begin_immediate(conn: Connection) -> RootTransaction:
+    """``BEGIN IMMEDIATE`` straight on the driver (the write lock now, not at the first write;
+    ``sqlite3.OperationalError`` when it cannot be had), then SQLAlchemy's transaction over it:
+    with the driver in autocommit mode SQLAlchemy's own begin sends nothing, and its commit or
+    rollback ends this transaction."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        return conn.begin()
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise

@@ -31,19 +31,17 @@ Plan = tuple[str, SQLCompiler, Sequence[str], dict[str, Any]]
 _plans: dict[tuple[Any, tuple[str, ...]], Plan | None] = {}
 
 
-def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any]) -> None:
-    """Run one INSERT/UPDATE with one row of parameters; no result."""
+def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any]) -> int:
+    """Run one INSERT/UPDATE with one row of parameters; the number of rows it changed."""
     if conn.dialect.driver != "pysqlite":
-        conn.execute(stmt, params)
-        return
+        return int(conn.execute(stmt, params).rowcount)
     key = (stmt, tuple(params))
     try:
         plan = _plans[key]
     except KeyError:
         plan = _plans[key] = _plan(conn.dialect, stmt, params)
     if plan is None:
-        conn.execute(stmt, params)
-        return
+        return int(conn.execute(stmt, params).rowcount)
     sql, compiled, names, processors = plan
     bound = compiled.construct_params(params, escape_names=False)
     assert bound is not None
@@ -52,7 +50,7 @@ def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any]) -> None:
     ]
     raw = conn.connection.driver_connection
     try:
-        raw.execute(sql, values)  # type: ignore[union-attr]
+        return int(raw.execute(sql, values).rowcount)  # type: ignore[union-attr]
     except sqlite3.Error:
         conn.execute(stmt, params)  # raises SQLAlchemy's wrapped error
         raise

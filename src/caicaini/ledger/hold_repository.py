@@ -127,9 +127,9 @@ _ALLOCATIONS = (
     .order_by(allocations_t.c.position)
 )
 _INSERT_HOLD = {
-    "sqlite": sqlite.insert(holds_t)
-    .on_conflict_do_nothing(index_elements=["request_id"])
-    .returning(holds_t.c.id),
+    # No RETURNING on SQLite: the row count says whether it went in, and a plain INSERT takes
+    # the writer's fast path.
+    "sqlite": sqlite.insert(holds_t).on_conflict_do_nothing(index_elements=["request_id"]),
     "postgresql": postgresql.insert(holds_t)
     .on_conflict_do_nothing(index_elements=["request_id"])
     .returning(holds_t.c.id),
@@ -203,7 +203,10 @@ class HoldRepository:
 
     def insert_hold(self, values: dict[str, Any]) -> bool:
         """Insert the hold unless its request id is taken; False when it was."""
-        return self.conn.execute(_INSERT_HOLD[self.dialect], values).first() is not None
+        stmt = _INSERT_HOLD[self.dialect]
+        if self.dialect == "sqlite":
+            return fast_sqlite.execute(self.conn, stmt, values) == 1
+        return self.conn.execute(stmt, values).first() is not None
 
     def insert_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
         self._execute(_INSERT_ALLOCATIONS, rows)
