@@ -8,12 +8,13 @@ PostgreSQL uses READ COMMITTED with explicit row locks where the ledger needs th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
@@ -75,6 +78,12 @@ class Database:
         """A unit of work: commits if the block succeeds, rolls back if it raises."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """``work`` on one connection's synchronous view, in one transaction, without an ORM
+        session (the gateway's metering: Core statements only)."""
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(work)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

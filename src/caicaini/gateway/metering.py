@@ -87,10 +87,13 @@ class Meter:
         """Place the hold; returns the max_tokens the call may use (lowered if need be)."""
         wanted = min(max(1, max_tokens), self.rate.model.max_output_tokens)
         writer = self.state.writer
-        if writer is not None and not self._has_caps():
-            # The common case on SQLite: one hop to the writer thread.
+        if not self._has_caps():
+            # The common case: one transaction, on SQLite's writer or a plain connection.
             try:
-                await self._hold_on_writer(writer, self._amount(wanted))
+                if writer is not None:
+                    await self._hold_on_writer(writer, self._amount(wanted))
+                else:
+                    await self.ctx.db.run(partial(self._hold_tx, self._amount(wanted)))
                 return self._placed(wanted, wanted)
             except InsufficientCredits:
                 pass
@@ -215,8 +218,7 @@ class Meter:
         if writer is not None:
             charge = await writer.run(work)
         else:
-            async with self.ctx.transaction() as session:
-                charge = await self._run(session, work)
+            charge = await self.ctx.db.run(work)
         if touch or self.key.id not in self.state.touched:
             self.state.touched[self.key.id] = time.monotonic()
         self.settled = charge

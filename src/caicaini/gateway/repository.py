@@ -13,8 +13,20 @@ from caicaini.ledger import fast_sqlite
 from caicaini.models.api_keys import ApiKey
 from caicaini.models.usage import Receipt, UsageRecord
 
-_INSERT_USAGE = insert(cast(Table, UsageRecord.__table__))
-_INSERT_RECEIPT = insert(cast(Table, Receipt.__table__))
+_usage = cast(Table, UsageRecord.__table__)
+_receipts = cast(Table, Receipt.__table__)
+_INSERT_USAGE = insert(_usage)
+_INSERT_RECEIPT = insert(_receipts)
+# PostgreSQL: the record and its receipt in one statement (one round trip).
+_INSERT_USAGE_WITH_RECEIPT = (
+    insert(_usage)
+    .values({c.name: bindparam(c.name, type_=c.type) for c in _usage.c})
+    .add_cte(
+        insert(_receipts)
+        .values({c.name: bindparam(f"receipt_{c.name}", type_=c.type) for c in _receipts.c})
+        .cte("receipt")
+    )
+)
 _keys = cast(Table, ApiKey.__table__)
 _TOUCH_KEY = (
     update(_keys)
@@ -30,6 +42,10 @@ _TOUCH_KEY = (
 
 def insert_usage(conn: Connection, record: dict[str, Any], receipt: dict[str, Any] | None) -> None:
     """The hot path: a usage record (and its receipt) as Core inserts."""
+    if receipt is not None and conn.dialect.name == "postgresql":
+        params = {**record, **{f"receipt_{k}": v for k, v in receipt.items()}}
+        conn.execute(_INSERT_USAGE_WITH_RECEIPT, params)
+        return
     fast_sqlite.execute(conn, _INSERT_USAGE, record)
     if receipt is not None:
         fast_sqlite.execute(conn, _INSERT_RECEIPT, receipt)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from caicaini.ledger import fast_sqlite
 from caicaini.ledger.views import Hold
 from caicaini.models.accounts import Account
+from caicaini.models.base import UTCDateTime
 from caicaini.models.ledger import Grant, HoldAllocation, LedgerEntry
 from caicaini.models.ledger import Hold as HoldRow
 
@@ -168,6 +169,82 @@ _BALANCE = select(func.coalesce(func.sum(grants_t.c.remaining), 0)).where(
 )
 
 
+# PostgreSQL: each transaction's writes go out as one statement (data-modifying CTEs over
+# arrays), so a hold costs one round trip for its four writes and a settlement one for its
+# four; every round trip is ~0.3 ms of a gateway's CPU and more of its latency. Rows are the
+# same as the one-statement-per-write path SQLite takes; no row is modified twice in one
+# statement (one update per grant, allocation and hold).
+_PG_PLACE_HOLD = text("""
+WITH h AS (
+    INSERT INTO holds (id, request_id, account_id, key_id, purpose, status, amount, charged,
+                       unit_credits, created_at, expires_at)
+    VALUES (:hold_id, :request_id, :account_id, :key_id, :purpose, 'held', :amount, 0,
+            :unit_credits, :now, :expires_at)
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING id
+), a AS (
+    INSERT INTO hold_allocations (hold_id, grant_id, position, amount, charged)
+    SELECT h.id, t.grant_id, t.position - 1, t.amount, 0
+    FROM h, unnest(CAST(:a_grants AS varchar[]), CAST(:a_amounts AS integer[]))
+            WITH ORDINALITY AS t(grant_id, amount, position)
+), e AS (
+    INSERT INTO ledger_entries (account_id, grant_id, hold_id, kind, amount, charged,
+                                idempotency_key, operation_key, request_id, reason, created_at)
+    SELECT :account_id, e.grant_id, h.id, e.kind, e.amount, e.charged, e.key, :op,
+           :request_id, e.reason, CAST(:now AS timestamptz)
+    FROM h, unnest(CAST(:e_grants AS varchar[]), CAST(:e_kinds AS varchar[]),
+                CAST(:e_amounts AS integer[]), CAST(:e_charged AS integer[]),
+                CAST(:e_keys AS varchar[]), CAST(:e_reasons AS varchar[]))
+         AS e(grant_id, kind, amount, charged, key, reason)
+), g AS (
+    UPDATE grants SET remaining = grants.remaining + g.delta
+    FROM h, unnest(CAST(:g_ids AS varchar[]), CAST(:g_deltas AS integer[])) AS g(id, delta)
+    WHERE grants.id = g.id
+)
+SELECT id FROM h
+""").bindparams(bindparam("now", type_=UTCDateTime()), bindparam("expires_at", type_=UTCDateTime()))
+_PG_SETTLE = text("""
+WITH e AS (
+    INSERT INTO ledger_entries (account_id, grant_id, hold_id, kind, amount, charged,
+                                idempotency_key, operation_key, request_id, reason, created_at)
+    SELECT :account_id, e.grant_id, :hold_id, e.kind, e.amount, e.charged, e.key, :op,
+           :request_id, e.reason, CAST(:now AS timestamptz)
+    FROM unnest(CAST(:e_grants AS varchar[]), CAST(:e_kinds AS varchar[]),
+                CAST(:e_amounts AS integer[]), CAST(:e_charged AS integer[]),
+                CAST(:e_keys AS varchar[]), CAST(:e_reasons AS varchar[]))
+         AS e(grant_id, kind, amount, charged, key, reason)
+), g AS (
+    UPDATE grants SET remaining = grants.remaining + g.delta
+    FROM unnest(CAST(:g_ids AS varchar[]), CAST(:g_deltas AS integer[])) AS g(id, delta)
+    WHERE grants.id = g.id
+), a AS (
+    UPDATE hold_allocations SET charged = t.charged
+    FROM unnest(CAST(:c_grants AS varchar[]), CAST(:c_charged AS integer[]))
+         AS t(grant_id, charged)
+    WHERE hold_allocations.hold_id = :hold_id AND hold_allocations.grant_id = t.grant_id
+)
+UPDATE holds SET status = :p_status, charged = :p_charged,
+                 resolved_at = CAST(:now AS timestamptz), resolution = :p_resolution
+WHERE holds.id = :hold_id AND holds.status = 'held'
+""").bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def _entry_arrays(entries: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {
+        "e_grants": [e["grant_id"] for e in entries],
+        "e_kinds": [e["kind"] for e in entries],
+        "e_amounts": [e["amount"] for e in entries],
+        "e_charged": [e["charged"] for e in entries],
+        "e_keys": [e["idempotency_key"] for e in entries],
+        "e_reasons": [e["reason"] for e in entries],
+    }
+
+
+def _delta_arrays(deltas: Sequence[tuple[str, int]]) -> dict[str, list[Any]]:
+    moved = sorted((g, d) for g, d in deltas if d)
+    return {"g_ids": [g for g, _ in moved], "g_deltas": [d for _, d in moved]}
+
+
 class HoldRepository:
     """Core SQL for holds. Every method is one statement (one round trip)."""
 
@@ -200,6 +277,78 @@ class HoldRepository:
             return None
         allocations = self.conn.execute(_ALLOCATIONS, {"hold_id": row[0]}).all()
         return Hold(*row, allocations=[(g, a) for g, a in allocations])
+
+    def place(
+        self,
+        hold: dict[str, Any],
+        allocations: Sequence[dict[str, Any]],
+        entries: Sequence[dict[str, Any]],
+        deltas: Sequence[tuple[str, int]],
+    ) -> bool:
+        """Insert the hold, its allocations and ledger entries and move its grants; False (and
+        nothing written) when the hold's request id is taken."""
+        if self.dialect != "postgresql":
+            if not self.insert_hold(hold):
+                return False
+            self.insert_allocations(allocations)
+            self.insert_entries(entries)
+            self.move_grants(deltas)
+            return True
+        ordered = sorted(allocations, key=lambda a: a["position"])
+        params = {
+            "hold_id": hold["id"],
+            "request_id": hold["request_id"],
+            "account_id": hold["account_id"],
+            "key_id": hold["key_id"],
+            "purpose": hold["purpose"],
+            "amount": hold["amount"],
+            "unit_credits": hold["unit_credits"],
+            "now": hold["created_at"],
+            "expires_at": hold["expires_at"],
+            "op": entries[0]["operation_key"],
+            "a_grants": [a["grant_id"] for a in ordered],
+            "a_amounts": [a["amount"] for a in ordered],
+            **_entry_arrays(entries),
+            **_delta_arrays(deltas),
+        }
+        return self.conn.execute(_PG_PLACE_HOLD, params).first() is not None
+
+    def apply_settlement(
+        self,
+        held: HeldRow,
+        entries: Sequence[dict[str, Any]],
+        deltas: Sequence[tuple[str, int]],
+        charges: Sequence[tuple[str, int]],
+        *,
+        status: str,
+        charged: int,
+        at: datetime,
+        resolution: str,
+    ) -> None:
+        """A settlement's (or release's) writes: its ledger entries, the grants' moves, what
+        each allocation was charged, and the hold resolved."""
+        if self.dialect != "postgresql":
+            self.insert_entries(entries)
+            self.move_grants(deltas)
+            self.charge_allocations(held.id, charges)
+            self.resolve(held.id, status=status, charged=charged, at=at, resolution=resolution)
+            return
+        first = entries[0] if entries else {}
+        params = {
+            "hold_id": held.id,
+            "account_id": held.account_id,
+            "op": first.get("operation_key"),
+            "request_id": first.get("request_id"),
+            "now": at,
+            **_entry_arrays(entries),
+            **_delta_arrays(deltas),
+            "c_grants": [g for g, c in charges if c],
+            "c_charged": [c for _, c in charges if c],
+            "p_status": status,
+            "p_charged": charged,
+            "p_resolution": resolution[:200],
+        }
+        self.conn.execute(_PG_SETTLE, params)
 
     def insert_hold(self, values: dict[str, Any]) -> bool:
         """Insert the hold unless its request id is taken; False when it was."""

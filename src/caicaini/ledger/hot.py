@@ -54,7 +54,8 @@ def place_hold(
         )
     hold_id = new_id("hold")
     expires_at = now + timedelta(seconds=ttl_seconds)
-    placed = sql.insert_hold(
+    op = f"hold:{request_id}"
+    placed = sql.place(
         {
             "id": hold_id,
             "request_id": request_id,
@@ -67,26 +68,21 @@ def place_hold(
             "unit_credits": unit_credits,
             "created_at": now,
             "expires_at": expires_at,
-        }
+        },
+        allocations=[
+            {"hold_id": hold_id, "grant_id": g.id, "position": n, "amount": part, "charged": 0}
+            for n, (g, part) in enumerate(taken)
+        ],
+        entries=[
+            entry_row(account_id, g.id, "hold", -part, f"{op}:{g.id}", op, hold_id, request_id, now)
+            for g, part in taken
+        ],
+        deltas=[(g.id, -part) for g, part in taken],
     )
     if not placed:  # the request id is taken: a replay
         existing = sql.hold_view(request_id)
         assert existing is not None
         return _replayed(existing, account_id)
-    op = f"hold:{request_id}"
-    sql.insert_allocations(
-        [
-            {"hold_id": hold_id, "grant_id": g.id, "position": n, "amount": part, "charged": 0}
-            for n, (g, part) in enumerate(taken)
-        ]
-    )
-    sql.insert_entries(
-        [
-            entry_row(account_id, g.id, "hold", -part, f"{op}:{g.id}", op, hold_id, request_id, now)
-            for g, part in taken
-        ]
-    )
-    sql.move_grants([(g.id, -part) for g, part in taken])
     return Hold(
         id=hold_id,
         request_id=request_id,
@@ -168,11 +164,11 @@ def settle_hold(
             deltas[grant_id] = 0
         if charged:
             debits.append((grant_id, charged))
-    sql.insert_entries(entries)
-    sql.move_grants(list(deltas.items()))
-    sql.charge_allocations(hold.id, debits)
-    sql.resolve(
-        hold.id,
+    sql.apply_settlement(
+        hold,
+        entries,
+        list(deltas.items()),
+        debits,
         status="released" if kind == "release" else "settled",
         charged=amount,
         at=now,
