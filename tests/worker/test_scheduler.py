@@ -100,7 +100,22 @@ def test_two_processes_never_run_the_same_job_twice(postgres_url: str, tmp_path:
     for proc in procs:
         assert proc.wait(timeout=60) == 0
     lines = output.read_text().splitlines()
-    counts = Counter(lines)
-    assert [line for line, n in counts.items() if n > 1] == []
-    assert sum(1 for line in lines if line.startswith("queued ")) == 60
-    assert sum(1 for line in lines if line.startswith("periodic ")) >= 3
+    queued = [line for line in lines if line.startswith("queued ")]
+    assert sorted(Counter(queued).values()) == [1] * 60  # each one-off ran exactly once
+    # One run per claimed slot. (The job logs the slot of the moment it runs, which on a busy
+    # machine may already be the next one, so lines are counted against claims, not compared.)
+    periodic = [line for line in lines if line.startswith("periodic ")]
+    assert len(periodic) >= 3
+    assert len(periodic) == asyncio.run(_claimed_slots(postgres_url, tmp_path, "tick"))
+
+
+async def _claimed_slots(url: str, tmp_path: Path, name: str) -> int:
+    context = AppContext.from_settings(make_settings(url, tmp_path))
+    try:
+        async with context.transaction() as session:
+            found = await session.execute(
+                text("SELECT count(*) FROM job_runs WHERE name = :name"), {"name": name}
+            )
+            return int(found.scalar_one())
+    finally:
+        await context.close()
