@@ -26,7 +26,8 @@ from bench.gateway.report import write_results
 
 MODEL = "claude-sonnet-4-5"
 N_LATENCY = int(os.environ.get("BENCH_N_LATENCY", "1000"))
-N_THROUGHPUT = int(os.environ.get("BENCH_N_THROUGHPUT", "3000"))
+N_THROUGHPUT = int(os.environ.get("BENCH_N_THROUGHPUT", "3000"))  # without wrk
+THROUGHPUT_SECONDS = int(os.environ.get("BENCH_THROUGHPUT_SECONDS", "8"))  # with wrk
 N_TTFB = int(os.environ.get("BENCH_N_TTFB", "200"))
 N_STREAMS = int(os.environ.get("BENCH_N_STREAMS", "1000"))
 CONCURRENCY = 32
@@ -60,8 +61,9 @@ SLOW = "[fake output-tokens=20 tokens-per-second=4] hello"
 
 
 def targets(
-    fake: procs.Proc, gw: procs.Proc, key: str, lite: procs.Proc | None
+    fake: procs.Proc, gw: procs.Proc, keys: tuple[str, str], lite: procs.Proc | None
 ) -> dict[str, Target]:
+    key, openai_key = keys
     anthropic = {"anthropic-version": "2023-06-01"}
     out = {
         "direct_anthropic": Target("fake /v1/messages", fake.url + "/v1/messages", messages(),
@@ -71,7 +73,7 @@ def targets(
         "gateway_anthropic": Target("gateway /v1/messages", gw.url + "/v1/messages", messages(),
                                     {**anthropic, "x-api-key": key}),
         "gateway_openai": Target("gateway /v1/chat/completions", gw.url + "/v1/chat/completions",
-                                 chat(), {"authorization": f"Bearer {key}"}),
+                                 chat(), {"authorization": f"Bearer {openai_key}"}),
     }  # fmt: skip
     if lite is not None:
         out["litellm_openai"] = Target(
@@ -88,6 +90,17 @@ def streaming(target: Target, text: str = "hello stream") -> Target:
     return Target(target.name + " (stream)", target.url, body, target.headers)
 
 
+async def throughput(target: Target, total: int) -> dict[str, Any]:
+    """At concurrency 32: by ``wrk`` for a fixed time when it is there (a C load generator
+    leaves the two cores to the servers), else by the httpx load generator."""
+    wrk = procs.wrk()
+    if wrk is not None:
+        return await asyncio.to_thread(
+            load.wrk_throughput, wrk, target, THROUGHPUT_SECONDS, CONCURRENCY
+        )
+    return {**await load.throughput(target, total, CONCURRENCY), "tool": "httpx"}
+
+
 async def measure(t: dict[str, Target], gw: procs.Proc, lite: procs.Proc | None) -> dict[str, Any]:
     results: dict[str, Any] = {"latency": {}, "throughput": {}, "ttfb": {}, "streams": {}}
     for name, target in t.items():
@@ -98,7 +111,7 @@ async def measure(t: dict[str, Target], gw: procs.Proc, lite: procs.Proc | None)
         if name in t:
             total = N_THROUGHPUT if not name.startswith("litellm") else max(300, N_THROUGHPUT // 3)
             print(f"throughput c={CONCURRENCY}: {t[name].name} x{total}", flush=True)
-            results["throughput"][name] = await load.throughput(t[name], total, CONCURRENCY)
+            results["throughput"][name] = await throughput(t[name], total)
     for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
         if name in t:
             print(f"ttfb: {t[name].name} x{N_TTFB}", flush=True)
@@ -121,7 +134,7 @@ async def measure_postgres(t: dict[str, Target]) -> dict[str, Any]:
         results["latency"][name] = summary_ms(await load.latencies(t[name], N_LATENCY))
     for name in ("gateway_anthropic", "gateway_openai"):
         print(f"postgres throughput c={CONCURRENCY}: {t[name].name} x{N_THROUGHPUT}", flush=True)
-        results["throughput"][name] = await load.throughput(t[name], N_THROUGHPUT, CONCURRENCY)
+        results["throughput"][name] = await throughput(t[name], N_THROUGHPUT)
     for name in ("direct_anthropic", "gateway_anthropic"):
         print(f"postgres ttfb: {t[name].name} x{N_TTFB}", flush=True)
         results["ttfb"][name] = summary_ms(await load.ttfb(streaming(t[name]), N_TTFB))
@@ -136,9 +149,9 @@ def run_postgres(root: Path, fake: procs.Proc, out: Path) -> dict[str, Any] | No
     gw: procs.Proc | None = None
     try:
         (root / "pg").mkdir()
-        key = procs.prepare_gateway(root / "pg", fake, url)
+        keys = procs.prepare_gateway(root / "pg", fake, url)
         gw = procs.start_gateway(root / "pg", fake, out, url, name="gateway-pg")
-        return asyncio.run(measure_postgres(targets(fake, gw, key, None)))
+        return asyncio.run(measure_postgres(targets(fake, gw, keys, None)))
     finally:
         if gw is not None:
             gw.stop()
@@ -169,13 +182,13 @@ def main() -> None:
     try:
         fake = procs.start_fake(out)
         started.append(fake)
-        key = procs.prepare_gateway(root, fake)
+        keys = procs.prepare_gateway(root, fake)
         gw = procs.start_gateway(root, fake, out)
         started.append(gw)
         lite = procs.start_litellm(fake, out)
         if lite is not None:
             started.append(lite)
-        results = asyncio.run(measure(targets(fake, gw, key, lite), gw, lite))
+        results = asyncio.run(measure(targets(fake, gw, keys, lite), gw, lite))
         for proc in (gw, lite):  # idle from here on; PostgreSQL's run has the CPUs to itself
             if proc is not None:
                 proc.stop()

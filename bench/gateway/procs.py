@@ -115,21 +115,33 @@ def gateway_env(data_dir: Path, fake: Proc, database_url: str | None = None) -> 
     }
 
 
-def prepare_gateway(data_dir: Path, fake: Proc, database_url: str | None = None) -> str:
-    """Migrate a fresh database (SQLite unless ``database_url``) and make a pro account with
-    credits and a key."""
+def prepare_gateway(data_dir: Path, fake: Proc, database_url: str | None = None) -> tuple[str, str]:
+    """Migrate a fresh database (SQLite unless ``database_url``) and make two pro accounts
+    with credits and a key each: one loads the Anthropic-format endpoint, the other the
+    OpenAI-format one (each stays well under the plan's messages per day)."""
     env = gateway_env(data_dir, fake, database_url)
     subprocess.run([str(BIN / "caicaini"), "migrate"], env=env, check=True, capture_output=True)
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        return asyncio.run(_make_customer())
+        return asyncio.run(_make_customer("bench-a@example.com")), asyncio.run(
+            _make_customer("bench-o@example.com")
+        )
     finally:
         os.environ.clear()
         os.environ.update(saved)
 
 
-async def _make_customer() -> str:
+def wrk() -> str | None:
+    """The ``wrk`` load generator (Debian's package; installed when missing and allowed)."""
+    found = shutil.which("wrk")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], capture_output=True)
+        found = shutil.which("wrk")
+    return found
+
+
+async def _make_customer(email: str) -> str:
     from caicaini.api_keys.service import ApiKeyService, KeyOptions
     from caicaini.audit.service import Actor
     from caicaini.config import Settings
@@ -144,7 +156,7 @@ async def _make_customer() -> str:
     account_id = new_id("acct")
     try:
         async with ctx.transaction() as session:
-            session.add(Account(id=account_id, email="bench@example.com", password_hash="x",
+            session.add(Account(id=account_id, email=email, password_hash="x",
                                 date_of_birth=date(1990, 1, 1), country="US", status="active",
                                 is_operator=False, session_version=1, created_at=now))  # fmt: skip
             await session.flush()
@@ -154,7 +166,7 @@ async def _make_customer() -> str:
                 confirmed_at=now, idempotency_key=new_id("idem"), complimentary=True,
                 status="active", created_at=now))  # fmt: skip
             await LedgerService(session, ctx.clock).grant(
-                account_id, 100_000_000, "topup", idempotency_key="bench"
+                account_id, 100_000_000, "topup", idempotency_key=f"bench-{email}"
             )
             options = KeyOptions(name="bench", rpm_override=1_000_000, concurrency_override=100_000)
             _row, key = await ApiKeyService(session, ctx.clock).create(
