@@ -103,9 +103,8 @@ ANALYSIS = [
     "What is left, at concurrency 1 on SQLite: two loopback socket writes per message (one "
     "to the upstream, one to the client; ~15% of the gateway's GIL time here), the two "
     "metering transactions (~20%), and Starlette/uvicorn, the access log and metrics "
-    "(~20%). Under load the p99 at concurrency 32 has a long tail (hundreds of ms): the "
-    "group-commit queue is first in, first out, but requests also wait for the event loop "
-    "while transactions run on it.",
+    "(~20%). Under load, wrk saw a long tail at concurrency 32 (p99 of hundreds of ms "
+    "against a p50 of ~80-90 ms); not yet explained.",
 ]
 
 
