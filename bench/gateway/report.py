@@ -80,7 +80,7 @@ ANALYSIS = [
     "did not move the p50 measurably (+6.91 ms against +6.89 ms before; the flushed commits "
     "and the statement round trips dominate, and PostgreSQL's p99 moves by a few ms between "
     "runs).",
-    "Third round (2026-11-26 21:00-22:30 UTC, on a slower machine of the same kind: a plain "
+    "Third round (2026-11-26 20:40-21:20 UTC, on a slower machine of the same kind: a plain "
     "Python loop ran 2-2.5x slower than on the machine of the runs above, and the direct "
     "call's p50 was 1.5-1.8 ms instead of 0.7). py-spy (GIL samples) and process CPU from "
     "/proc/<pid>/stat over 1,000-3,000 sequential messages showed ~5.3 ms of gateway CPU per "
