@@ -17,14 +17,17 @@ everything queued. A crash loses only uncommitted work, whose holds the sweeper 
 PostgreSQL does not use it (asyncpg has no thread hop, and the database runs many writers
 at once).
 
-When the writer is idle (nothing queued, no transaction in progress) a transaction runs
-right on the event loop instead: the same connection, the same ``BEGIN IMMEDIATE``, but with
-SQLite's busy timeout at zero for the ``BEGIN``, so the loop never waits for a lock: if
-another connection holds the write lock the work goes to the thread as before, which waits
-for it. At low load this saves two thread wake-ups and the GIL hand-offs around them per
-transaction (~0.3 ms a message); under load the queue is rarely empty and group commit runs
-as before. The writer keeps its one connection open and issues ``BEGIN IMMEDIATE`` straight
-on the driver: no pool checkout or SQLAlchemy statement per transaction.
+Whenever the thread is not in a transaction, a transaction runs right on the event loop
+instead, taking along whatever is queued (each piece in its own savepoint): the same
+connection, the same ``BEGIN IMMEDIATE``, but with SQLite's busy timeout at zero for the
+``BEGIN``, so the loop never waits for a lock: if another connection holds the write lock
+the work goes to the thread, which waits for it. At low load this saves two thread wake-ups
+and the GIL hand-offs around them per transaction (~0.3 ms a message). Under load it keeps
+the thread out of the way: a thread running a batch while the loop is busy waits for the
+GIL at every statement (up to the 5 ms switch interval each), which gave requests at
+concurrency 32 a tail of up to a second once one busy lock had sent the writer there.
+The writer keeps its one connection open and issues ``BEGIN IMMEDIATE`` straight on the
+driver: no pool checkout or SQLAlchemy statement per transaction.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, RootTransaction
@@ -94,31 +97,43 @@ class SqliteWriter:
 
     def run_now(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in a transaction right here, without waiting: committed when this
-        returns; ``WriterBusy`` (nothing done) when the writer has work in hand or another
-        connection holds the write lock."""
+        returns; ``WriterBusy`` (nothing done) when the writer thread is in a transaction or
+        another connection holds the write lock. Work queued for the thread meanwhile rides
+        along in the same transaction (each piece in its own savepoint), so the writer is back
+        on the event loop as soon as the thread is idle (see the module's docstring)."""
         with self._lock:
-            if self._users or self._queue:
+            if self._users:
                 raise WriterBusy
             self._users += 1
+            queued, self._queue = self._queue, []
         try:
-            return self._run_here(work)
+            return self._run_here(work, queued)
         finally:
             with self._lock:
                 self._users -= 1
 
-    def _run_here(self, work: Callable[[Connection], T]) -> T:
+    def _run_here(self, work: Callable[[Connection], T], queued: list[Pending]) -> T:
         """One transaction on the calling thread, refusing to wait for the write lock
-        (``WriterBusy``). Only called while this writer has no other user, so the connection is
-        free."""
+        (``WriterBusy``, the queued work handed back to the thread). Only called while this
+        writer has no other user, so the connection is free."""
         conn = self._connection(busy_timeout=0)
         try:
             transaction = _begin_immediate(conn)
         except sqlite3.OperationalError as exc:
+            with self._lock:
+                self._queue[:0] = queued
             if exc.sqlite_errorcode & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
                 raise WriterBusy from None
             raise
-        with transaction:
-            return work(conn)
+        if not queued:
+            with transaction:
+                return work(conn)
+        outcomes = self._in_transaction(conn, transaction, [work, *(w for w, _f, _l in queued)])
+        _hand_over(queued, outcomes[1:])
+        ok, value = outcomes[0]
+        if not ok:
+            raise value
+        return cast(T, value)
 
     def _connection(self, *, busy_timeout: int) -> Connection:
         """The writer's connection, waiting up to ``busy_timeout`` ms for the write lock."""
@@ -137,9 +152,9 @@ class SqliteWriter:
         transaction, each piece of work in its own savepoint (one failing leaves the others
         intact)."""
         with self._lock:
+            if self._users or not self._queue:
+                return  # the event loop or an earlier drain took it
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            if not batch:
-                return  # an earlier drain took it
             self._users += 1
         try:
             self._commit(batch)
@@ -148,19 +163,29 @@ class SqliteWriter:
                 self._users -= 1
 
     def _commit(self, batch: list[Pending]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
         try:
             conn = self._connection(busy_timeout=BUSY_TIMEOUT_MS)
-            with _begin_immediate(conn):
-                if len(batch) == 1:
-                    outcomes.append((True, batch[0][0](conn)))
+            transaction = _begin_immediate(conn)
+        except Exception as exc:  # no transaction: every piece failed
+            _hand_over(batch, [(False, exc)] * len(batch))
+            return
+        _hand_over(batch, self._in_transaction(conn, transaction, [w for w, _f, _l in batch]))
+
+    @staticmethod
+    def _in_transaction(
+        conn: Connection, transaction: RootTransaction, pieces: list[Work]
+    ) -> list[tuple[bool, Any]]:
+        """Each piece's outcome: one piece alone runs bare, several each in a savepoint."""
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with transaction:
+                if len(pieces) == 1:
+                    outcomes.append((True, pieces[0](conn)))
                 else:
-                    for work, _future, _loop in batch:
-                        outcomes.append(_in_savepoint(conn, work))
+                    outcomes.extend(_in_savepoint(conn, piece) for piece in pieces)
         except Exception as exc:  # the transaction as a whole failed: so did every piece
-            outcomes = [(False, exc)] * len(batch)
-        for (_work, future, loop), outcome in zip(batch, outcomes, strict=True):
-            loop.call_soon_threadsafe(_resolve, future, outcome)
+            outcomes = [(False, exc)] * len(pieces)
+        return outcomes
 
     async def aclose(self) -> None:
         """Wait for the transaction in progress and everything queued, then close."""
@@ -179,6 +204,12 @@ def _in_savepoint(conn: Connection, work: Work) -> tuple[bool, Any]:
         return False, exc
     savepoint.commit()
     return True, result
+
+
+def _hand_over(batch: list[Pending], outcomes: list[tuple[bool, Any]]) -> None:
+    """Each queued piece's outcome to its waiter, on the waiter's event loop."""
+    for (_work, future, loop), outcome in zip(batch, outcomes, strict=True):
+        loop.call_soon_threadsafe(_resolve, future, outcome)
 
 
 def _resolve(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
