@@ -40,6 +40,12 @@ class AppContext:
         async with self.db.transaction() as session:
             yield session
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads (no write lock on SQLite)."""
+        async with self.db.read() as session:
+            yield session
+
     async def close(self) -> None:
         for extra in self.extras.values():
             closer = getattr(extra, "aclose", None)

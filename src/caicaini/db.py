@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 T = TypeVar("T")
+READ_ONLY = "caicaini_read_only"  # execution option: a transaction that only reads
 
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
@@ -58,7 +59,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no deadlock on upgrade); readers never take
+        # it, so a cache refill cannot hold up the gateway's writer.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -68,6 +72,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kw)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,6 +84,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits if the block succeeds, rolls back if it raises."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads: on SQLite a plain ``BEGIN`` (a snapshot, no write
+        lock); writing in it is a mistake SQLite may refuse."""
+        async with self.read_sessions() as session, session.begin():
             yield session
 
     async def run(self, work: Callable[[Connection], T]) -> T:

@@ -63,7 +63,11 @@ async def _lookup(key: str, ctx: AppContext, state: GatewayState) -> KeyRecord |
     hit, record = state.keys.get(digest)
     if hit:
         return record
-    async with ctx.transaction() as session:
-        record = await ApiKeyService(session, ctx.clock).record_for(digest)
-    state.keys.put(digest, record)
-    return record
+
+    async def load() -> KeyRecord | None:
+        async with ctx.read() as session:
+            found = await ApiKeyService(session, ctx.clock).record_for(digest)
+        state.keys.put(digest, found)
+        return found
+
+    return await state.loads.load(("key", digest), load)

@@ -27,7 +27,7 @@ async def _catalogue(request: Request) -> list[dict[str, Any]]:
     state = gateway_state(ctx)
     key = await authenticate(request, ctx, state)
     terms = await terms_for(ctx, state, key.account_id)
-    async with ctx.transaction() as session:
+    async with ctx.read() as session:
         sheet = await PlanService(session, ctx.clock).sheet(terms.sheet_version)
     allowed = key.allowed_models
     out = []

@@ -4,7 +4,9 @@ metering writer."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -41,12 +43,32 @@ class TTLCache(Generic[T]):
         self._entries.clear()
 
 
+class SingleFlight:
+    """Concurrent loads of one thing share one load: when a cached key or rate expires under
+    load, one query refills it instead of one per request in flight (each a database round
+    trip, on SQLite a hop to aiosqlite's thread that waits for the busy event loop's GIL)."""
+
+    def __init__(self) -> None:
+        self._loading: dict[Any, asyncio.Future[Any]] = {}
+
+    async def load(self, key: Any, loader: Callable[[], Awaitable[T]]) -> T:
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(loader())
+            self._loading[key] = pending
+            pending.add_done_callback(lambda _done: self._loading.pop(key, None))
+        # Shielded: a caller going away does not cancel the load the others wait for.
+        result: T = await asyncio.shield(pending)
+        return result
+
+
 @dataclass
 class GatewayState:
     limiter: RateLimiter
     keys: KeyCache = field(default_factory=KeyCache)
     rates: TTLCache[Any] = field(default_factory=TTLCache)
     terms: TTLCache[Any] = field(default_factory=TTLCache)
+    loads: SingleFlight = field(default_factory=SingleFlight)
     # Keep-alives on streams while upstream is silent (clients abort silent streams).
     ping_interval: float = 15.0
     # key id -> monotonic time its last_used_at was last written by this process

@@ -33,7 +33,7 @@ async def usage(
         if value is not None and value.tzinfo is None:
             raise InvalidInput("dates must carry a timezone (e.g. 2026-11-26T00:00:00Z)")
     ctx = app_context(request)
-    async with ctx.transaction() as session:
+    async with ctx.read() as session:
         rows = await UsageRepository(session).page(
             account.id,
             key_id=key_id,
@@ -76,7 +76,7 @@ async def receipt(
     receipt_id: str, request: Request, account: CurrentAccount = Depends(current_account)
 ) -> dict[str, Any]:
     ctx = app_context(request)
-    async with ctx.transaction() as session:
+    async with ctx.read() as session:
         row = await UsageRepository(session).receipt(receipt_id)
     if row is None or row.account_id != account.id:
         raise NotFound("no such receipt")
