@@ -52,6 +52,29 @@ async def test_200_concurrent_requests_never_overdraw_a_balance_for_50(
     await assert_books_balance(gctx)
 
 
+async def test_200_concurrent_requests_never_overrun_a_keys_daily_cap(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    """The cap counts what the key's requests in flight may still cost, not only what has
+    settled: 200 requests at once on a cap of 50 credits spend 50, however they interleave."""
+    account = await customer(gctx, credits=1_000)
+    key = await issue_key(
+        gctx, account, daily_credit_cap=50, rpm_override=1000, concurrency_override=1000
+    )
+    body = message_body("claude-haiku-4-5", max_tokens=100)  # 1 credit each
+
+    async def one() -> int:
+        r = await gclient.post("/v1/messages", json=body, headers=anthropic_headers(key))
+        return r.status_code
+
+    statuses = Counter(await asyncio.gather(*(one() for _ in range(200))))
+    assert statuses == {200: 50, 402: 150}
+    records = await usage_of(gctx, account)
+    assert sum(r.credits_charged for r in records) == 50
+    assert await balance(gctx, account) == 950
+    await assert_books_balance(gctx)
+
+
 @pytest.fixture
 async def impatient_client(
     gctx: AppContext, fake_upstream: FakeUpstreamServer

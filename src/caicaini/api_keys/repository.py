@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.accounts import Account
 from caicaini.models.api_keys import ApiKey
+from caicaini.models.ledger import Hold
 from caicaini.models.usage import UsageRecord
 
 
@@ -76,7 +77,15 @@ class ApiKeyRepository:
         await self.session.execute(stmt)
 
     async def spent_since(self, key_id: str, since: datetime) -> int:
-        stmt = select(func.coalesce(func.sum(UsageRecord.credits_charged), 0)).where(
+        """Credits the key's requests have used since ``since``: settled charges plus what
+        its requests in flight hold (they may still cost that much)."""
+        settled = select(func.coalesce(func.sum(UsageRecord.credits_charged), 0)).where(
             UsageRecord.key_id == key_id, UsageRecord.created_at >= since
         )
-        return int(await self.session.scalar(stmt) or 0)
+        held = select(func.coalesce(func.sum(Hold.amount), 0)).where(
+            Hold.key_id == key_id, Hold.status == "held"
+        )
+        row = (
+            await self.session.execute(select(settled.scalar_subquery(), held.scalar_subquery()))
+        ).one()
+        return int(row[0]) + int(row[1])

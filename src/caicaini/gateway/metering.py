@@ -188,6 +188,9 @@ class Meter:
         key = self.key
         if key.daily_credit_cap is None and key.monthly_credit_cap is None:
             return None
+        # Under the account's ledger lock (which the hold itself takes first), so concurrent
+        # requests on one key see each other's holds: the cap cannot be overrun.
+        await LedgerService(session, self.ctx.clock).lock(key.account_id)
         now = self.ctx.clock.now()
         repo = ApiKeyRepository(session)
         left: list[int] = []

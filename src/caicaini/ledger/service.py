@@ -42,6 +42,11 @@ T = TypeVar("T")
 class LedgerService(LedgerRemovals):
     # -- grants -------------------------------------------------------------------------------
 
+    async def lock(self, account_id: str) -> None:
+        """Take the account's ledger lock for the rest of the transaction (what a hold takes
+        first): checks made after it see every hold and settlement before it."""
+        await self.repo.lock_account(account_id)
+
     async def balance(self, account_id: str) -> int:
         return await self._run(hot.balance, account_id=account_id, now=self.clock.now())
 
