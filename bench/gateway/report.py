@@ -152,6 +152,11 @@ def _verdict(results: dict[str, Any]) -> str:
                 f"{100 * 10 * lite / direct:.0f}% of what the fake upstream serves when called "
                 f"directly ({direct:.0f} requests/s) on the same two cores."
             )
+        text += (
+            " Figures move between runs on this shared machine (p50 by about ±0.4 ms, "
+            "throughput by about ±15%), so a ratio near 10x can land on either side (two runs "
+            "25 minutes apart on 2026-11-26 gave 8.7x and 10.3x)."
+        )
     else:
         text += "; throughput against LiteLLM: not measured (LiteLLM did not run)."
     pg = (results.get("postgres") or {}).get("latency", {})
