@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from caicaini.ledger import fast_sqlite
@@ -127,14 +127,9 @@ _ALLOCATIONS = (
     .where(allocations_t.c.hold_id == bindparam("hold_id"))
     .order_by(allocations_t.c.position)
 )
-_INSERT_HOLD = {
-    # No RETURNING on SQLite: the row count says whether it went in, and a plain INSERT takes
-    # the writer's fast path.
-    "sqlite": sqlite.insert(holds_t).on_conflict_do_nothing(index_elements=["request_id"]),
-    "postgresql": postgresql.insert(holds_t)
-    .on_conflict_do_nothing(index_elements=["request_id"])
-    .returning(holds_t.c.id),
-}
+# SQLite: one statement per write (PostgreSQL's single statements are below). No RETURNING:
+# the row count says whether the hold went in, and a plain INSERT takes the writer's fast path.
+_INSERT_HOLD = sqlite.insert(holds_t).on_conflict_do_nothing(index_elements=["request_id"])
 _INSERT_ALLOCATIONS = insert(allocations_t)
 _INSERT_ENTRIES = insert(entries_t)
 _MOVE_GRANT = (
@@ -246,7 +241,9 @@ def _delta_arrays(deltas: Sequence[tuple[str, int]]) -> dict[str, list[Any]]:
 
 
 class HoldRepository:
-    """Core SQL for holds. Every method is one statement (one round trip)."""
+    """Core SQL for holds: the locking reads are one statement each; a hold's or a
+    settlement's writes are one statement on PostgreSQL, one per row on SQLite (local, no
+    round trip to save, and the writer's fast path takes plain INSERT/UPDATEs)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -288,11 +285,11 @@ class HoldRepository:
         """Insert the hold, its allocations and ledger entries and move its grants; False (and
         nothing written) when the hold's request id is taken."""
         if self.dialect != "postgresql":
-            if not self.insert_hold(hold):
+            if not self._insert_hold(hold):
                 return False
-            self.insert_allocations(allocations)
-            self.insert_entries(entries)
-            self.move_grants(deltas)
+            self._insert_allocations(allocations)
+            self._insert_entries(entries)
+            self._move_grants(deltas)
             return True
         ordered = sorted(allocations, key=lambda a: a["position"])
         params = {
@@ -328,10 +325,10 @@ class HoldRepository:
         """A settlement's (or release's) writes: its ledger entries, the grants' moves, what
         each allocation was charged, and the hold resolved."""
         if self.dialect != "postgresql":
-            self.insert_entries(entries)
-            self.move_grants(deltas)
-            self.charge_allocations(held.id, charges)
-            self.resolve(held.id, status=status, charged=charged, at=at, resolution=resolution)
+            self._insert_entries(entries)
+            self._move_grants(deltas)
+            self._charge_allocations(held.id, charges)
+            self._resolve(held.id, status=status, charged=charged, at=at, resolution=resolution)
             return
         first = entries[0] if entries else {}
         params = {
@@ -350,17 +347,14 @@ class HoldRepository:
         }
         self.conn.execute(_PG_SETTLE, params)
 
-    def insert_hold(self, values: dict[str, Any]) -> bool:
+    def _insert_hold(self, values: dict[str, Any]) -> bool:
         """Insert the hold unless its request id is taken; False when it was."""
-        stmt = _INSERT_HOLD[self.dialect]
-        if self.dialect == "sqlite":
-            return fast_sqlite.execute(self.conn, stmt, values) == 1
-        return self.conn.execute(stmt, values).first() is not None
+        return fast_sqlite.execute(self.conn, _INSERT_HOLD, values) == 1
 
-    def insert_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
+    def _insert_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
         self._execute(_INSERT_ALLOCATIONS, rows)
 
-    def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
+    def _insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
         self._execute(_INSERT_ENTRIES, rows)
 
     def _execute(self, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -370,15 +364,15 @@ class HoldRepository:
         elif rows:
             self.conn.execute(stmt, list(rows))
 
-    def move_grants(self, deltas: Sequence[tuple[str, int]]) -> None:
+    def _move_grants(self, deltas: Sequence[tuple[str, int]]) -> None:
         """``remaining += delta`` per grant, in grant id order (the lock order)."""
         self._execute(_MOVE_GRANT, [{"grant_id": g, "delta": d} for g, d in sorted(deltas) if d])
 
-    def charge_allocations(self, hold_id: str, charges: Sequence[tuple[str, int]]) -> None:
+    def _charge_allocations(self, hold_id: str, charges: Sequence[tuple[str, int]]) -> None:
         params = [{"p_hold_id": hold_id, "p_grant_id": g, "p_charged": c} for g, c in charges if c]
         self._execute(_CHARGE_ALLOCATION, params)
 
-    def resolve(
+    def _resolve(
         self, hold_id: str, *, status: str, charged: int, at: datetime, resolution: str
     ) -> None:
         params = {
