@@ -78,32 +78,20 @@ async def resolve_rate(
 ) -> ModelRate:
     if not isinstance(model, str) or not model:
         raise InvalidInput("model: a model id is required", field="model")
-    cache_key = (account_id, model)
-    rate: ModelRate | None = state.rates.get(cache_key)
-    if rate is not None:
-        return rate
 
     async def load() -> ModelRate:
         async with ctx.read() as session:
-            found = await PlanService(session, ctx.clock).rate_for(account_id, model)
-        state.rates.put(cache_key, found)
-        return found
+            return await PlanService(session, ctx.clock).rate_for(account_id, model)
 
-    return await state.loads.load(("rate", cache_key), load)
+    return await state.rates.fetch((account_id, model), load)
 
 
 async def terms_for(ctx: AppContext, state: GatewayState, account_id: str) -> AccountTerms:
-    terms: AccountTerms | None = state.terms.get(account_id)
-    if terms is not None:
-        return terms
-
     async def load() -> AccountTerms:
         async with ctx.read() as session:
-            found = await PlanService(session, ctx.clock).terms_for(account_id)
-        state.terms.put(account_id, found)
-        return found
+            return await PlanService(session, ctx.clock).terms_for(account_id)
 
-    return await state.loads.load(("terms", account_id), load)
+    return await state.terms.fetch(account_id, load)
 
 
 def forwarded_headers(request: Request) -> dict[str, str]:

@@ -14,33 +14,11 @@ from caicaini.api_keys.cache import KeyCache
 from caicaini.context import AppContext
 from caicaini.gateway.ratelimit import RateLimiter, build_rate_limiter
 from caicaini.gateway.writer import SqliteWriter, build_writer
+from caicaini.plans.views import AccountTerms, ModelRate
 
 T = TypeVar("T")
 
 LOOKUP_TTL_SECONDS = 5.0
-
-
-class TTLCache(Generic[T]):
-    """A tiny time-bounded memo for lookups that may be a few seconds stale (plan, rates)."""
-
-    def __init__(self, ttl: float = LOOKUP_TTL_SECONDS, max_entries: int = 50_000) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: dict[Any, tuple[float, T]] = {}
-
-    def get(self, key: Any) -> T | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key: Any, value: T) -> None:
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.ttl, value)
-
-    def clear(self) -> None:
-        self._entries.clear()
 
 
 class SingleFlight:
@@ -62,13 +40,50 @@ class SingleFlight:
         return result
 
 
+class TTLCache(Generic[T]):
+    """A tiny time-bounded memo for lookups that may be a few seconds stale (plan, rates)."""
+
+    def __init__(self, ttl: float = LOOKUP_TTL_SECONDS, max_entries: int = 50_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[Any, tuple[float, T]] = {}
+        self._loads = SingleFlight()
+
+    async def fetch(self, key: Any, load: Callable[[], Awaitable[T]]) -> T:
+        """The cached value, or ``load()``'s, stored; concurrent misses share one load."""
+        value = self.get(key)
+        if value is not None:
+            return value
+
+        async def fill() -> T:
+            loaded = await load()
+            self.put(key, loaded)
+            return loaded
+
+        return await self._loads.load(key, fill)
+
+    def get(self, key: Any) -> T | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: Any, value: T) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 @dataclass
 class GatewayState:
     limiter: RateLimiter
     keys: KeyCache = field(default_factory=KeyCache)
-    rates: TTLCache[Any] = field(default_factory=TTLCache)
-    terms: TTLCache[Any] = field(default_factory=TTLCache)
-    loads: SingleFlight = field(default_factory=SingleFlight)
+    rates: TTLCache[ModelRate] = field(default_factory=TTLCache)
+    terms: TTLCache[AccountTerms] = field(default_factory=TTLCache)
+    loads: SingleFlight = field(default_factory=SingleFlight)  # key lookups (``auth``)
     # Keep-alives on streams while upstream is silent (clients abort silent streams).
     ping_interval: float = 15.0
     # key id -> monotonic time its last_used_at was last written by this process
