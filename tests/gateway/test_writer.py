@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from caicaini.gateway.writer import SqliteWriter, WriterBusy, build_writer
+from caicaini.gateway.writer import CHECKPOINT_EVERY, SqliteWriter, WriterBusy, build_writer
 
 T = TypeVar("T")
 
@@ -116,4 +116,30 @@ async def test_idle_writer_never_blocks_the_loop_on_a_held_lock(tmp_path: Path) 
     timeout = await writer.run(lambda c: c.execute(text("PRAGMA busy_timeout")).scalar())
     other.close()
     assert timeout == 30000
+    await writer.aclose()
+
+
+async def test_checkpoints_run_on_the_writer_thread_and_keep_the_wal_bounded(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.db"
+    writer = build_writer(f"sqlite+aiosqlite:///{path}")
+    assert writer is not None
+    await writer.run(lambda c: c.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY, s TEXT)")))
+    # The writer's own commits never checkpoint (that would stall the event loop).
+    assert await writer.run(lambda c: c.execute(text("PRAGMA wal_autocheckpoint")).scalar()) == 0
+
+    def insert(n: int) -> Callable[[Connection], object]:
+        return lambda c: c.execute(text("INSERT INTO t VALUES (:n, :s)"), {"n": n, "s": "x" * 3000})
+
+    sizes = []
+    for n in range(6 * CHECKPOINT_EVERY):
+        await _on_the_loop(writer, insert(n))  # as the gateway does when idle
+        sizes.append((tmp_path / "w.db-wal").stat().st_size)
+    await writer.flush()
+    # Each checkpoint copied the whole WAL back and the next commit started it over: the
+    # file never grew past what one checkpoint period writes.
+    assert max(sizes) < 1.1 * sizes[CHECKPOINT_EVERY - 1]
+    rows = await writer.run(lambda c: c.execute(text("SELECT count(*) FROM t")).scalar())
+    assert rows == 6 * CHECKPOINT_EVERY
     await writer.aclose()
