@@ -31,6 +31,9 @@ THROUGHPUT_SECONDS = int(os.environ.get("BENCH_THROUGHPUT_SECONDS", "8"))  # wit
 N_TTFB = int(os.environ.get("BENCH_N_TTFB", "200"))
 N_STREAMS = int(os.environ.get("BENCH_N_STREAMS", "1000"))
 CONCURRENCY = 32
+# Sequential phases on two accounts (one per endpoint), each throughput run and its warm-up
+# on their own: the plan's 10,000 messages a day bound what one account may send.
+ACCOUNTS = 6
 
 LITELLM_NOTES = [
     f"`{procs.LITELLM_PIN}` in `bench/.venvs/litellm`, started as `litellm --config ... "
@@ -61,9 +64,9 @@ SLOW = "[fake output-tokens=20 tokens-per-second=4] hello"
 
 
 def targets(
-    fake: procs.Proc, gw: procs.Proc, keys: tuple[str, str], lite: procs.Proc | None
+    fake: procs.Proc, gw: procs.Proc, keys: list[str], lite: procs.Proc | None
 ) -> dict[str, Target]:
-    key, openai_key = keys
+    key, openai_key = keys[:2]
     anthropic = {"anthropic-version": "2023-06-01"}
     out = {
         "direct_anthropic": Target("fake /v1/messages", fake.url + "/v1/messages", messages(),
@@ -85,24 +88,49 @@ def targets(
     return out
 
 
+def rekeyed(target: Target, key: str) -> Target:
+    """The same target on another account (its own messages per day)."""
+    headers = {
+        name: (f"Bearer {key}" if name == "authorization" else key)
+        if name in ("x-api-key", "authorization")
+        else value
+        for name, value in target.headers.items()
+    }
+    return Target(target.name, target.url, target.body, headers)
+
+
 def streaming(target: Target, text: str = "hello stream") -> Target:
     body = dict(target.body, stream=True, messages=[{"role": "user", "content": text}])
     return Target(target.name + " (stream)", target.url, body, target.headers)
 
 
-async def throughput(target: Target, total: int) -> dict[str, Any]:
+async def throughput(target: Target, total: int, warm: Target | None = None) -> dict[str, Any]:
     """At concurrency 32: by ``wrk`` for a fixed time when it is there (a C load generator
-    leaves the two cores to the servers), else by the httpx load generator."""
+    leaves the two cores to the servers), else by the httpx load generator. ``warm``: the
+    target of the warm-up run (a gateway target on another account)."""
     wrk = procs.wrk()
     if wrk is not None:
         return await asyncio.to_thread(
-            load.wrk_throughput, wrk, target, THROUGHPUT_SECONDS, CONCURRENCY
+            load.wrk_throughput, wrk, target, THROUGHPUT_SECONDS, CONCURRENCY, warm
         )
     return {**await load.throughput(target, total, CONCURRENCY), "tool": "httpx"}
 
 
-async def measure(t: dict[str, Target], gw: procs.Proc, lite: procs.Proc | None) -> dict[str, Any]:
+def load_targets(t: dict[str, Target], keys: list[str]) -> dict[str, tuple[Target, Target]]:
+    """The gateway targets of the throughput runs, each with its warm-up, on their own
+    accounts (``keys[2:6]``); the others as they are."""
+    out = {name: (target, target) for name, target in t.items()}
+    for n, name in enumerate(("gateway_anthropic", "gateway_openai")):
+        if name in t:
+            out[name] = (rekeyed(t[name], keys[2 + 2 * n]), rekeyed(t[name], keys[3 + 2 * n]))
+    return out
+
+
+async def measure(
+    t: dict[str, Target], keys: list[str], gw: procs.Proc, lite: procs.Proc | None
+) -> dict[str, Any]:
     results: dict[str, Any] = {"latency": {}, "throughput": {}, "ttfb": {}, "streams": {}}
+    loads = load_targets(t, keys)
     for name, target in t.items():
         n = N_LATENCY if not name.startswith("litellm") else max(200, N_LATENCY // 2)
         print(f"latency c=1: {target.name} x{n}", flush=True)
@@ -111,7 +139,8 @@ async def measure(t: dict[str, Target], gw: procs.Proc, lite: procs.Proc | None)
         if name in t:
             total = N_THROUGHPUT if not name.startswith("litellm") else max(300, N_THROUGHPUT // 3)
             print(f"throughput c={CONCURRENCY}: {t[name].name} x{total}", flush=True)
-            results["throughput"][name] = await throughput(t[name], total)
+            target, warm = loads[name]
+            results["throughput"][name] = await throughput(target, total, warm)
     for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
         if name in t:
             print(f"ttfb: {t[name].name} x{N_TTFB}", flush=True)
@@ -125,16 +154,18 @@ async def measure(t: dict[str, Target], gw: procs.Proc, lite: procs.Proc | None)
     return results
 
 
-async def measure_postgres(t: dict[str, Target]) -> dict[str, Any]:
+async def measure_postgres(t: dict[str, Target], keys: list[str]) -> dict[str, Any]:
     """The gateway on PostgreSQL: latency, throughput and time to first byte (the direct
     calls again, for a baseline taken in the same minutes)."""
     results: dict[str, Any] = {"latency": {}, "throughput": {}, "ttfb": {}}
+    loads = load_targets(t, keys)
     for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai"):
         print(f"postgres latency c=1: {t[name].name} x{N_LATENCY}", flush=True)
         results["latency"][name] = summary_ms(await load.latencies(t[name], N_LATENCY))
     for name in ("gateway_anthropic", "gateway_openai"):
         print(f"postgres throughput c={CONCURRENCY}: {t[name].name} x{N_THROUGHPUT}", flush=True)
-        results["throughput"][name] = await throughput(t[name], N_THROUGHPUT)
+        target, warm = loads[name]
+        results["throughput"][name] = await throughput(target, N_THROUGHPUT, warm)
     for name in ("direct_anthropic", "gateway_anthropic"):
         print(f"postgres ttfb: {t[name].name} x{N_TTFB}", flush=True)
         results["ttfb"][name] = summary_ms(await load.ttfb(streaming(t[name]), N_TTFB))
@@ -149,9 +180,9 @@ def run_postgres(root: Path, fake: procs.Proc, out: Path) -> dict[str, Any] | No
     gw: procs.Proc | None = None
     try:
         (root / "pg").mkdir()
-        keys = procs.prepare_gateway(root / "pg", fake, url)
+        keys = procs.prepare_gateway(root / "pg", fake, url, accounts=ACCOUNTS)
         gw = procs.start_gateway(root / "pg", fake, out, url, name="gateway-pg")
-        return asyncio.run(measure_postgres(targets(fake, gw, keys, None)))
+        return asyncio.run(measure_postgres(targets(fake, gw, keys, None), keys))
     finally:
         if gw is not None:
             gw.stop()
@@ -182,13 +213,13 @@ def main() -> None:
     try:
         fake = procs.start_fake(out)
         started.append(fake)
-        keys = procs.prepare_gateway(root, fake)
+        keys = procs.prepare_gateway(root, fake, accounts=ACCOUNTS)
         gw = procs.start_gateway(root, fake, out)
         started.append(gw)
         lite = procs.start_litellm(fake, out)
         if lite is not None:
             started.append(lite)
-        results = asyncio.run(measure(targets(fake, gw, keys, lite), gw, lite))
+        results = asyncio.run(measure(targets(fake, gw, keys, lite), keys, gw, lite))
         for proc in (gw, lite):  # idle from here on; PostgreSQL's run has the CPUs to itself
             if proc is not None:
                 proc.stop()

@@ -90,25 +90,28 @@ async def throughput(target: Target, total: int, concurrency: int) -> dict[str, 
             "concurrency": concurrency, "seconds": round(elapsed, 2)}  # fmt: skip
 
 
-def wrk_throughput(wrk: str, target: Target, seconds: int, concurrency: int) -> dict[str, Any]:
+def wrk_throughput(
+    wrk: str, target: Target, seconds: int, concurrency: int, warm: Target | None = None
+) -> dict[str, Any]:
     """Requests per second from ``wrk`` (C, one thread, ``concurrency`` keep-alive
-    connections) over ``seconds``: the load generator stays off the CPU the servers need."""
-    headers = {"content-type": "application/json", **target.headers}
-    script = 'wrk.method = "POST"\n' + f"wrk.body = {json.dumps(json.dumps(target.body))}\n"
-    script += "".join(
-        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-        lua.write(script)
-        lua.flush()
+    connections) over ``seconds``: the load generator stays off the CPU the servers need.
+    A one-second warm-up (on ``warm``, else ``target``) goes first."""
 
-        def run(duration: int) -> str:
+    def run(t: Target, duration: int) -> str:
+        headers = {"content-type": "application/json", **t.headers}
+        script = 'wrk.method = "POST"\n' + f"wrk.body = {json.dumps(json.dumps(t.body))}\n"
+        script += "".join(
+            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+            lua.write(script)
+            lua.flush()
             argv = [wrk, "-t1", f"-c{concurrency}", f"-d{duration}s", "--timeout", "10s",
-                    "-s", lua.name, target.url]  # fmt: skip
+                    "-s", lua.name, t.url]  # fmt: skip
             return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
 
-        run(1)  # warm-up: connections open, caches warm
-        out = run(seconds)
+    run(warm or target, 1)  # warm-up: connections open, caches warm
+    out = run(target, seconds)
     total = int(_field(r"(\d+) requests in", out))
     failed = int(_field(r"Non-2xx or 3xx responses: (\d+)", out, "0"))
     socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))

@@ -115,18 +115,18 @@ def gateway_env(data_dir: Path, fake: Proc, database_url: str | None = None) -> 
     }
 
 
-def prepare_gateway(data_dir: Path, fake: Proc, database_url: str | None = None) -> tuple[str, str]:
-    """Migrate a fresh database (SQLite unless ``database_url``) and make two pro accounts
-    with credits and a key each: one loads the Anthropic-format endpoint, the other the
-    OpenAI-format one (each stays well under the plan's messages per day)."""
+def prepare_gateway(
+    data_dir: Path, fake: Proc, database_url: str | None = None, accounts: int = 2
+) -> list[str]:
+    """Migrate a fresh database (SQLite unless ``database_url``) and make ``accounts`` pro
+    accounts with credits and a key each. Each phase of a run loads its own accounts, so
+    none nears the plan's messages per day, however fast the machine."""
     env = gateway_env(data_dir, fake, database_url)
     subprocess.run([str(BIN / "caicaini"), "migrate"], env=env, check=True, capture_output=True)
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        return asyncio.run(_make_customer("bench-a@example.com")), asyncio.run(
-            _make_customer("bench-o@example.com")
-        )
+        return [asyncio.run(_make_customer(f"bench-{n}@example.com")) for n in range(accounts)]
     finally:
         os.environ.clear()
         os.environ.update(saved)
