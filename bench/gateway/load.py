@@ -153,6 +153,7 @@ async def open_streams(target: Target, n: int, rss_kib: Callable[[], int]) -> di
     """``n`` slow streams open at once; peak resident memory of the server while they run."""
     errors = 0
     completed = 0
+    reasons: dict[str, int] = {}  # what went wrong, by kind
     idle = rss_kib()
     peak = idle
     done = asyncio.Event()
@@ -165,12 +166,16 @@ async def open_streams(target: Target, n: int, rss_kib: Callable[[], int]) -> di
             ) as r:
                 if r.status_code != 200:
                     errors += 1
+                    reason = f"HTTP {r.status_code}"
+                    reasons[reason] = reasons.get(reason, 0) + 1
                     return
                 async for _chunk in r.aiter_raw():
                     pass
                 completed += 1
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             errors += 1
+            reason = f"{type(exc).__name__}: {exc}"[:120]
+            reasons[reason] = reasons.get(reason, 0) + 1
 
     async def sample() -> None:
         nonlocal peak
@@ -184,6 +189,6 @@ async def open_streams(target: Target, n: int, rss_kib: Callable[[], int]) -> di
         await asyncio.gather(*(one(http) for _ in range(n)))
         done.set()
         await sampler
-    return {"streams": n, "completed": completed, "errors": errors,
+    return {"streams": n, "completed": completed, "errors": errors, "error_kinds": reasons,
             "rss_idle_mib": round(idle / 1024, 1), "rss_peak_mib": round(peak / 1024, 1),
             "seconds": round(time.perf_counter() - started, 2)}  # fmt: skip

@@ -280,6 +280,9 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             f"| {NAMES.get(name, name)} | {row['completed']} | {row['errors']} | "
             f"{row['rss_idle_mib']} | {row['rss_peak_mib']} | {row['seconds']} |"
         )
+    for name, row in results["streams"].items():
+        for kind, count in row.get("error_kinds", {}).items():
+            lines.append(f"\n{NAMES.get(name, name)}: {count} x {kind}")
     lines += _postgres(results.get("postgres"))
     lines += ["", "## Targets", "", _verdict(results)]
     lines += ["", "## Where the gateway's time goes"]
