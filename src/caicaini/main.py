@@ -16,6 +16,7 @@ from caicaini import errors
 from caicaini.config import Settings
 from caicaini.context import AppContext
 from caicaini.http import errors as http_errors
+from caicaini.http.lane import FastLaneApp
 from caicaini.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from caicaini.logs import configure_logging, get_logger
 from caicaini.worker import registry
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
                 await context.close()
             log.info("app.stopped")
 
-    app = FastAPI(
+    app = FastLaneApp(
         title="Caicaini",
         version="0.1.0",
         lifespan=lifespan,

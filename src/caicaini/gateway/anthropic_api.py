@@ -22,6 +22,7 @@ from caicaini.gateway.streaming import anthropic_sse, stream_response
 from caicaini.gateway.upstreams.base import UpstreamRequest
 from caicaini.http.deps import app_context
 from caicaini.http.errors import request_id
+from caicaini.http.lane import fast_lane
 
 router = APIRouter(tags=["gateway"])
 
@@ -38,9 +39,10 @@ async def messages(request: Request) -> Response:
     return JSONResponse(message, headers=charge_headers(call, charge))
 
 
-# A plain Starlette route (the hot path): no FastAPI dependency solving per request; the
-# app's exception handlers and middleware apply as to every route.
-router.add_route("/v1/messages", messages, methods=["POST"], include_in_schema=False)
+# The hot path: a plain Starlette route (no FastAPI dependency solving) in the fast lane
+# (``caicaini.http.lane``: no framework middleware or router walk; the request-context
+# middleware and the app's exception handlers apply as to every route).
+router.add_route("/v1/messages", fast_lane(messages), methods=["POST"], include_in_schema=False)
 
 
 @router.post("/v1/messages/count_tokens", include_in_schema=False)

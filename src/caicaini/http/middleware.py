@@ -4,6 +4,7 @@ Prometheus request metrics, and a cap on request body size."""
 from __future__ import annotations
 
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -17,7 +18,7 @@ log = get_logger("caicaini.http")
 REQUESTS = Counter("caicaini_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("caicaini_http_request_seconds", "HTTP request latency", ["method", "route"])
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 
 class RequestContextMiddleware:
