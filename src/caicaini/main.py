@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from importlib import import_module
 
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         if settings.jobs_in_process:
             jobs, handlers = registry.collect()
             task = asyncio.create_task(Scheduler(context, jobs, handlers).run_forever(stop))
+        if ctx is None:  # a server process of its own (``caicaini serve``)
+            _freeze_startup_heap()
         log.info("app.started", env=settings.env, database=context.db.engine.dialect.name)
         try:
             yield
@@ -80,6 +83,9 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
             log.info("app.stopped")
 
     app = FastLaneApp(
+        # Metrics are Prometheus's and logs structlog's (``caicaini.http.middleware``);
+        # FastAPI's native OpenTelemetry would look for its providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="Caicaini",
         version="0.1.0",
         lifespan=lifespan,
@@ -96,3 +102,13 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _freeze_startup_heap() -> None:
+    """Move everything start-up made (modules, routes, compiled SQL, caches) out of the
+    garbage collector's sight: it lives as long as the process, and a full collection under
+    load otherwise scans all of it (76 ms a time at concurrency 32 here, about 6% of a busy
+    gateway's time and most of its p99). Collections then scan what requests left behind."""
+    gc.collect()
+    gc.freeze()
+
