@@ -31,9 +31,11 @@ THROUGHPUT_SECONDS = int(os.environ.get("BENCH_THROUGHPUT_SECONDS", "8"))  # wit
 N_TTFB = int(os.environ.get("BENCH_N_TTFB", "200"))
 N_STREAMS = int(os.environ.get("BENCH_N_STREAMS", "1000"))
 CONCURRENCY = 32
-# Sequential phases on two accounts (one per endpoint), each throughput run and its warm-up
-# on their own: the plan's 10,000 messages a day bound what one account may send.
-ACCOUNTS = 6
+# Sequential phases on two accounts (one per endpoint); each throughput run rotates over
+# LOAD_ACCOUNTS more, its warm-up on one more: the plan's 10,000 messages a day bound what one
+# account may send, and a fast gateway sends more than that in a run.
+LOAD_ACCOUNTS = 4
+ACCOUNTS = 2 + 2 * (LOAD_ACCOUNTS + 1)
 
 LITELLM_NOTES = [
     f"`{procs.LITELLM_PIN}` in `bench/.venvs/litellm`, started as `litellm --config ... "
@@ -104,25 +106,29 @@ def streaming(target: Target, text: str = "hello stream") -> Target:
     return Target(target.name + " (stream)", target.url, body, target.headers)
 
 
-async def throughput(target: Target, total: int, warm: Target | None = None) -> dict[str, Any]:
+async def throughput(
+    targets: list[Target], total: int, warm: Target | None = None
+) -> dict[str, Any]:
     """At concurrency 32: by ``wrk`` for a fixed time when it is there (a C load generator
-    leaves the two cores to the servers), else by the httpx load generator. ``warm``: the
-    target of the warm-up run (a gateway target on another account)."""
+    leaves the two cores to the servers), else by the httpx load generator. ``targets``: one
+    endpoint on one or more accounts, loaded in turn; ``warm``: the warm-up's target."""
     wrk = procs.wrk()
     if wrk is not None:
         return await asyncio.to_thread(
-            load.wrk_throughput, wrk, target, THROUGHPUT_SECONDS, CONCURRENCY, warm
+            load.wrk_throughput, wrk, targets, THROUGHPUT_SECONDS, CONCURRENCY, warm
         )
-    return {**await load.throughput(target, total, CONCURRENCY), "tool": "httpx"}
+    return {**await load.throughput(targets[0], total, CONCURRENCY), "tool": "httpx"}
 
 
-def load_targets(t: dict[str, Target], keys: list[str]) -> dict[str, tuple[Target, Target]]:
-    """The gateway targets of the throughput runs, each with its warm-up, on their own
-    accounts (``keys[2:6]``); the others as they are."""
-    out = {name: (target, target) for name, target in t.items()}
-    for n, name in enumerate(("gateway_anthropic", "gateway_openai")):
+def load_targets(t: dict[str, Target], keys: list[str]) -> dict[str, tuple[list[Target], Target]]:
+    """Each throughput run's targets and warm-up: the gateway's on accounts of their own
+    (``keys[2:]``), the others as they are."""
+    out = {name: ([target], target) for name, target in t.items()}
+    spare = iter(keys[2:])
+    for name in ("gateway_anthropic", "gateway_openai"):
         if name in t:
-            out[name] = (rekeyed(t[name], keys[2 + 2 * n]), rekeyed(t[name], keys[3 + 2 * n]))
+            rotation = [rekeyed(t[name], next(spare)) for _ in range(LOAD_ACCOUNTS)]
+            out[name] = (rotation, rekeyed(t[name], next(spare)))
     return out
 
 
@@ -139,8 +145,8 @@ async def measure(
         if name in t:
             total = N_THROUGHPUT if not name.startswith("litellm") else max(300, N_THROUGHPUT // 3)
             print(f"throughput c={CONCURRENCY}: {t[name].name} x{total}", flush=True)
-            target, warm = loads[name]
-            results["throughput"][name] = await throughput(target, total, warm)
+            rotation, warm = loads[name]
+            results["throughput"][name] = await throughput(rotation, total, warm)
     for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
         if name in t:
             print(f"ttfb: {t[name].name} x{N_TTFB}", flush=True)
@@ -164,8 +170,8 @@ async def measure_postgres(t: dict[str, Target], keys: list[str]) -> dict[str, A
         results["latency"][name] = summary_ms(await load.latencies(t[name], N_LATENCY))
     for name in ("gateway_anthropic", "gateway_openai"):
         print(f"postgres throughput c={CONCURRENCY}: {t[name].name} x{N_THROUGHPUT}", flush=True)
-        target, warm = loads[name]
-        results["throughput"][name] = await throughput(target, N_THROUGHPUT, warm)
+        rotation, warm = loads[name]
+        results["throughput"][name] = await throughput(rotation, N_THROUGHPUT, warm)
     for name in ("direct_anthropic", "gateway_anthropic"):
         print(f"postgres ttfb: {t[name].name} x{N_TTFB}", flush=True)
         results["ttfb"][name] = summary_ms(await load.ttfb(streaming(t[name]), N_TTFB))

@@ -91,33 +91,42 @@ async def throughput(target: Target, total: int, concurrency: int) -> dict[str, 
 
 
 def wrk_throughput(
-    wrk: str, target: Target, seconds: int, concurrency: int, warm: Target | None = None
+    wrk: str, targets: list[Target], seconds: int, concurrency: int, warm: Target | None = None
 ) -> dict[str, Any]:
     """Requests per second from ``wrk`` (C, one thread, ``concurrency`` keep-alive
     connections) over ``seconds``: the load generator stays off the CPU the servers need.
-    A one-second warm-up (on ``warm``, else ``target``) goes first."""
+    The requests go to ``targets`` in turn (one URL and body, each its own headers: several
+    accounts share the run). A one-second warm-up (on ``warm``, else the first) goes first."""
 
-    def run(t: Target, duration: int) -> str:
-        headers = {"content-type": "application/json", **t.headers}
-        script = 'wrk.method = "POST"\n' + f"wrk.body = {json.dumps(json.dumps(t.body))}\n"
-        script += "".join(
-            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
-        )
+    def run(batch: list[Target], duration: int) -> str:
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-            lua.write(script)
+            lua.write(_wrk_script(batch))
             lua.flush()
             argv = [wrk, "-t1", f"-c{concurrency}", f"-d{duration}s", "--timeout", "10s",
-                    "-s", lua.name, t.url]  # fmt: skip
+                    "-s", lua.name, batch[0].url]  # fmt: skip
             return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
 
-    run(warm or target, 1)  # warm-up: connections open, caches warm
-    out = run(target, seconds)
+    run([warm or targets[0]], 1)  # warm-up: connections open, caches warm
+    out = run(targets, seconds)
     total = int(_field(r"(\d+) requests in", out))
     failed = int(_field(r"Non-2xx or 3xx responses: (\d+)", out, "0"))
     socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return {"rps": round(float(_field(r"Requests/sec:\s+([\d.]+)", out)), 1),
             "errors": failed + socket_errors, "requests": total, "concurrency": concurrency,
             "seconds": seconds, "tool": "wrk"}  # fmt: skip
+
+
+def _wrk_script(targets: list[Target]) -> str:
+    """A wrk script that sends the targets' requests in turn, each built once."""
+    lines = ["local requests = {}"]
+    for t in targets:
+        headers = {"content-type": "application/json", **t.headers}
+        table = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
+        body = json.dumps(json.dumps(t.body))
+        lines.append(f'requests[#requests + 1] = wrk.format("POST", nil, {{{table}}}, {body})')
+    lines += ["local i = 0", "request = function()", "  i = i % #requests + 1",
+              "  return requests[i]", "end"]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def _field(pattern: str, text: str, default: str | None = None) -> str:

@@ -153,9 +153,10 @@ def _verdict(results: dict[str, Any]) -> str:
                 f"directly ({direct:.0f} requests/s) on the same two cores."
             )
         text += (
-            " Figures move between runs on this shared machine (p50 by about ±0.4 ms, "
-            "throughput by about ±15%), so a ratio near 10x can land on either side (two runs "
-            "25 minutes apart on 2026-11-26 gave 8.7x and 10.3x)."
+            " Figures move between runs on a shared machine (p50 by about ±0.4 ms, "
+            "throughput by about ±15%), and machines of this kind differ: the previous "
+            "session's ran the same code 2-2.5x slower (8.7x and 10.3x there, 25 minutes "
+            "apart)."
         )
     else:
         text += "; throughput against LiteLLM: not measured (LiteLLM did not run)."
