@@ -117,15 +117,16 @@ def wrk_throughput(
 
 
 def _wrk_script(targets: list[Target]) -> str:
-    """A wrk script that sends the targets' requests in turn, each built once."""
-    lines = ["local requests = {}"]
+    """A wrk script that sends the targets' requests in turn, each built once, in ``init``
+    (by then wrk knows the ``Host`` header ``wrk.format`` adds)."""
+    lines = ["local requests = {}", "local i = 0", "function init(args)"]
     for t in targets:
         headers = {"content-type": "application/json", **t.headers}
         table = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
         body = json.dumps(json.dumps(t.body))
-        lines.append(f'requests[#requests + 1] = wrk.format("POST", nil, {{{table}}}, {body})')
-    lines += ["local i = 0", "request = function()", "  i = i % #requests + 1",
-              "  return requests[i]", "end"]  # fmt: skip
+        lines.append(f'  requests[#requests + 1] = wrk.format("POST", nil, {{{table}}}, {body})')
+    lines += ["end", "function request()", "  i = i % #requests + 1", "  return requests[i]",
+              "end"]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
