@@ -111,4 +111,3 @@ def _freeze_startup_heap() -> None:
     gateway's time and most of its p99). Collections then scan what requests left behind."""
     gc.collect()
     gc.freeze()
-
