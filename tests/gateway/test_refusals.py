@@ -81,6 +81,25 @@ async def test_bad_keys_are_refused_without_saying_why(
     assert await usage_of(gctx, account) == []
 
 
+async def test_a_key_read_while_its_revocation_commits_stops_at_the_commit(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    count = "/v1/messages/count_tokens"  # authenticates, writes nothing
+    assert (await gclient.post(count, **request_for(ANTHROPIC, key, message_body()))).is_success
+    async with gctx.transaction() as session:
+        service = ApiKeyService(session, gctx.clock)
+        [row] = await service.list_keys(account)
+        await service.revoke(account, row.id, actor=Actor("account", account))
+        # Not committed yet: a request now still reads the key as valid...
+        during = await gclient.post(count, **request_for(ANTHROPIC, key, message_body()))
+    assert during.is_success
+    # ...but that read is not cached: once the revocation commits, the key stops at once.
+    after = await gclient.post(count, **request_for(ANTHROPIC, key, message_body()))
+    assert_error(after, ANTHROPIC, 401, "authentication_error")
+
+
 @pytest.mark.parametrize("path", [ANTHROPIC, OPENAI])
 async def test_bad_requests_are_refused_in_the_endpoint_format(
     gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript, path: str

@@ -4,6 +4,11 @@ Authenticating a key costs a checksum check and, on a miss, one indexed query. R
 for ``ttl`` seconds (5 by default), so a revocation made by another process takes effect within
 that bound; a revocation made in this process evicts the record at once (every live cache is
 told through ``invalidate_everywhere``).
+
+Eviction happens inside the revoking transaction, before it commits, so a request in between
+would read the key as still valid; the cache then refuses to store that key for one ``ttl``
+(each request reads it afresh until the revocation is visible). Without that, a leaked key
+under heavy use would keep working for another ``ttl`` in exactly the case revocation is for.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class KeyCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, KeyRecord | None]] = {}
+        self._not_before: dict[str, float] = {}  # invalidated: not cached until then
         _live_caches.add(self)
 
     def get(self, key_hash: str) -> tuple[bool, KeyRecord | None]:
@@ -49,12 +55,23 @@ class KeyCache:
         return True, entry[1]
 
     def put(self, key_hash: str, record: KeyRecord | None) -> None:
+        if self._not_before:
+            until = self._not_before.get(key_hash)
+            if until is not None:
+                if until > time.monotonic():
+                    return
+                del self._not_before[key_hash]
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key_hash] = (time.monotonic() + self.ttl, record)
 
     def invalidate(self, key_hash: str) -> None:
+        """Evict the record and keep it out for one ``ttl`` (see the module's docstring)."""
         self._entries.pop(key_hash, None)
+        now = time.monotonic()
+        if len(self._not_before) >= self.max_entries:
+            self._not_before = {k: t for k, t in self._not_before.items() if t > now}
+        self._not_before[key_hash] = now + self.ttl
 
     def clear(self) -> None:
         self._entries.clear()
