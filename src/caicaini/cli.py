@@ -147,6 +147,9 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        # Keys the jobs revoke or disable (account closure, suspension) are evicted from the
+        # servers' caches at once when Redis is configured.
+        await import_module("caicaini.api_keys.startup").startup(ctx)
         jobs, handlers = registry.collect()
         await Scheduler(ctx, jobs, handlers).run_forever(stop)
 

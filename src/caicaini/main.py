@@ -49,6 +49,7 @@ ROUTER_MODULES = [
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.
 STARTUP_MODULES: list[str] = [
+    "caicaini.api_keys.startup",
     "caicaini.payments.runtime",
     "caicaini.gateway.upstreams.startup",
 ]

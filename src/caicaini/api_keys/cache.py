@@ -1,9 +1,10 @@
 """A short-lived in-process cache of key records for the gateway's hot path.
 
 Authenticating a key costs a checksum check and, on a miss, one indexed query. Records are kept
-for ``ttl`` seconds (5 by default), so a revocation made by another process takes effect within
-that bound; a revocation made in this process evicts the record at once (every live cache is
-told through ``invalidate_everywhere``).
+for ``ttl`` seconds (5 by default). A revocation evicts the record at once from every live
+cache of this process (``invalidate_everywhere``) and, with ``CAICAINI_REDIS_URL`` set, of every
+other process (``caicaini.api_keys.broadcast``); without Redis, other processes' caches (several
+workers) let go of it within their ``ttl``.
 
 Eviction happens inside the revoking transaction, before it commits, so a request in between
 would read the key as still valid; the cache then refuses to store that key for one ``ttl``
@@ -15,10 +16,13 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 _live_caches: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+# Where other processes' caches are told (the Redis channel, when one is open).
+_publishers: list[Callable[[str], None]] = []
 
 
 @dataclass(frozen=True)
@@ -78,5 +82,21 @@ class KeyCache:
 
 
 def invalidate_everywhere(key_hash: str) -> None:
+    """Evict the key from this process's caches and tell the other processes."""
+    invalidate_here(key_hash)
+    for publish in list(_publishers):
+        publish(key_hash)
+
+
+def invalidate_here(key_hash: str) -> None:
     for cache in list(_live_caches):
         cache.invalidate(key_hash)
+
+
+def add_publisher(publish: Callable[[str], None]) -> None:
+    _publishers.append(publish)
+
+
+def remove_publisher(publish: Callable[[str], None]) -> None:
+    if publish in _publishers:
+        _publishers.remove(publish)
