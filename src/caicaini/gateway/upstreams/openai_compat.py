@@ -22,6 +22,7 @@ from caicaini.gateway.upstreams.anthropic import stream_failure
 from caicaini.gateway.upstreams.base import UpstreamRequest
 from caicaini.gateway.upstreams.http import (
     JSON,
+    DirectPost,
     default_error_type,
     encode,
     json_body,
@@ -93,6 +94,7 @@ class OpenAICompatProvider:
         self._client = make_client(
             base_url, headers=headers, transport=transport, timeout=timeout, limits=limits
         )
+        self._post_completion = DirectPost(self._client, "/chat/completions")
 
     def _body(self, req: UpstreamRequest, *, stream: bool) -> dict[str, Any]:
         body = dict(req.body)
@@ -102,9 +104,7 @@ class OpenAICompatProvider:
     async def send(self, req: UpstreamRequest) -> dict[str, Any]:
         body = self._body(req, stream=False)
         try:
-            response = await self._client.post(
-                "/chat/completions", content=encode(body), headers=forwarded_headers(req)
-            )
+            response = await self._post_completion(encode(body), forwarded_headers(req))
         except httpx.HTTPError as exc:
             raise transport_error(exc, self.label) from None
         if response.status_code >= 400:
