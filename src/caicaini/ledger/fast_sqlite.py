@@ -43,17 +43,25 @@ def execute(conn: Connection, stmt: UpdateBase, params: dict[str, Any]) -> int:
     if plan is None:
         return int(conn.execute(stmt, params).rowcount)
     sql, compiled, names, processors = plan
-    bound = compiled.construct_params(params, escape_names=False)
-    assert bound is not None
-    values = [
-        processors[name](bound[name]) if name in processors else bound[name] for name in names
-    ]
+    values = _driver_values(compiled, names, processors, params)
     raw = conn.connection.driver_connection
     try:
         return int(raw.execute(sql, values).rowcount)  # type: ignore[union-attr]
     except sqlite3.Error:
         conn.execute(stmt, params)  # raises SQLAlchemy's wrapped error
         raise
+
+
+def _driver_values(
+    compiled: SQLCompiler,
+    names: Sequence[str],
+    processors: dict[str, Any],
+    params: dict[str, Any],
+) -> list[Any]:
+    """The positional values the driver gets: SQLAlchemy's bound parameters, processed."""
+    bound = compiled.construct_params(params, escape_names=False)
+    assert bound is not None
+    return [processors[name](bound[name]) if name in processors else bound[name] for name in names]
 
 
 def _plan(dialect: Dialect, stmt: UpdateBase, params: dict[str, Any]) -> Plan | None:
@@ -90,11 +98,7 @@ def rows(conn: Connection, stmt: Select[Any], params: dict[str, Any]) -> list[tu
     if plan is None:
         return [tuple(row) for row in conn.execute(stmt, params)]
     sql, compiled, names, processors, results = plan
-    bound = compiled.construct_params(params, escape_names=False)
-    assert bound is not None
-    values = [
-        processors[name](bound[name]) if name in processors else bound[name] for name in names
-    ]
+    values = _driver_values(compiled, names, processors, params)
     raw = conn.connection.driver_connection
     try:
         fetched = raw.execute(sql, values).fetchall()  # type: ignore[union-attr]
