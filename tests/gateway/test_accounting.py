@@ -33,18 +33,23 @@ from tests.gateway.support import (
 )
 
 
+async def two_hundred_at_once(client: httpx.AsyncClient, key: str) -> Counter[int]:
+    """200 one-credit messages sent at once; how many got each status."""
+    body = message_body("claude-haiku-4-5", max_tokens=100)  # 1 credit each
+
+    async def one() -> int:
+        r = await client.post("/v1/messages", json=body, headers=anthropic_headers(key))
+        return r.status_code
+
+    return Counter(await asyncio.gather(*(one() for _ in range(200))))
+
+
 async def test_200_concurrent_requests_never_overdraw_a_balance_for_50(
     gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
 ) -> None:
     account = await customer(gctx, credits=50)
     key = await issue_key(gctx, account, rpm_override=1000, concurrency_override=1000)
-    body = message_body("claude-haiku-4-5", max_tokens=100)  # 1 credit each
-
-    async def one() -> int:
-        r = await gclient.post("/v1/messages", json=body, headers=anthropic_headers(key))
-        return r.status_code
-
-    statuses = Counter(await asyncio.gather(*(one() for _ in range(200))))
+    statuses = await two_hundred_at_once(gclient, key)
     assert statuses == {200: 50, 402: 150}
     assert await balance(gctx, account) == 0
     records = await usage_of(gctx, account)
@@ -61,13 +66,7 @@ async def test_200_concurrent_requests_never_overrun_a_keys_daily_cap(
     key = await issue_key(
         gctx, account, daily_credit_cap=50, rpm_override=1000, concurrency_override=1000
     )
-    body = message_body("claude-haiku-4-5", max_tokens=100)  # 1 credit each
-
-    async def one() -> int:
-        r = await gclient.post("/v1/messages", json=body, headers=anthropic_headers(key))
-        return r.status_code
-
-    statuses = Counter(await asyncio.gather(*(one() for _ in range(200))))
+    statuses = await two_hundred_at_once(gclient, key)
     assert statuses == {200: 50, 402: 150}
     records = await usage_of(gctx, account)
     assert sum(r.credits_charged for r in records) == 50
