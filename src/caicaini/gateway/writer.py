@@ -210,8 +210,8 @@ class SqliteWriter:
     def _checkpoint(self) -> None:
         """Fold the WAL into the database file, on the writer thread, on its own connection,
         once no transaction of the writer's is running. The writer counts as busy meanwhile:
-        new transactions queue for the thread (and then commit as one group), so the
-        checkpoint copies the whole WAL and the next transaction starts it over. PASSIVE: it
+        new transactions queue for the thread (their drains run after this, as one group),
+        so the checkpoint copies the whole WAL and the next transaction starts it over. PASSIVE: it
         never waits for readers or other connections' writers; what it cannot copy now, a
         later one will."""
         with self._idle:
@@ -227,7 +227,6 @@ class SqliteWriter:
             with self._lock:
                 self._checkpoint_due = False
             self._release()
-        self._drain()
 
     @staticmethod
     def _in_transaction(
