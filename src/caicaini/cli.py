@@ -149,7 +149,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         # Keys the jobs revoke or disable (account closure, suspension) are evicted from the
         # servers' caches at once when Redis is configured.
-        await import_module("caicaini.api_keys.startup").startup(ctx)
+        await import_module("caicaini.api_keys.startup").open_channel(ctx, listen=False)
         jobs, handlers = registry.collect()
         await Scheduler(ctx, jobs, handlers).run_forever(stop)
 

@@ -41,7 +41,7 @@ async def channels() -> AsyncIterator[tuple[InvalidationChannel, InvalidationCha
         InvalidationChannel(REDIS_URL, channel=name),
     )
     for channel in pair:
-        await channel.start()
+        await channel.start(listen=True)
     await asyncio.wait_for(asyncio.gather(*(c.listening.wait() for c in pair)), 10)
     yield pair
     for channel in pair:
@@ -72,7 +72,7 @@ async def test_a_key_invalidated_elsewhere_is_evicted_here(
 
 async def test_without_redis_revoking_still_evicts_here_and_the_listener_retries() -> None:
     channel = InvalidationChannel("redis://127.0.0.1:1/0")  # nothing listens there
-    await channel.start()
+    await channel.start(listen=True)
     cache = KeyCache(ttl=600)
     cache.put("h", None)
     invalidate_everywhere("h")  # the publish fails in the background (logged)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from caicaini.api_keys.cache import add_publisher, invalidate_here, remove_publisher
 from caicaini.logs import get_logger
@@ -24,16 +23,18 @@ RETRY_SECONDS = 1.0
 
 
 class InvalidationChannel:
-    def __init__(self, url: str, *, channel: str = CHANNEL, client: Any = None) -> None:
+    def __init__(self, url: str, *, channel: str = CHANNEL) -> None:
         import redis.asyncio as redis
 
-        self.redis = client or redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self.channel = channel
         self.listening = asyncio.Event()  # subscribed (tests wait for it)
         self._listener: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def start(self, *, listen: bool = True) -> None:
+    async def start(self, *, listen: bool) -> None:
+        """Publish this process's invalidations; ``listen``: also evict what others publish
+        (servers, which hold key caches)."""
         add_publisher(self.publish)
         if listen:
             self._listener = asyncio.create_task(self._listen())
