@@ -23,6 +23,7 @@ from tests.gateway.support import (
     customer,
     issue_key,
     message_body,
+    receipts_of,
     usage_of,
 )
 
@@ -62,12 +63,67 @@ async def test_anthropic_stream_is_charged_at_final_usage(
         assert r.headers["content-type"].startswith("text/event-stream")
         events = await read_events(r)
     names = [name for name, _ in events]
-    assert names[0] == "message_start" and names[-1] == "message_stop"
+    assert names[0] == "message_start" and names[-2:] == ["message_stop", "caicaini_charge"]
     assert all(name == data["type"] for name, data in events)
     record = await settled(gctx, account)
     assert (record.outcome, record.units, record.output_tokens) == ("ok", 2, 2500)
     assert await balance(gctx, account) == 1000 - 2 * RATES[CLAUDE]
     await assert_books_balance(gctx)
+
+
+async def test_a_stream_ends_with_the_servers_own_charge(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    """The charge of a stream is known only at its end: the last event carries it (credits,
+    balance after, receipt), equal to the ledger's figures."""
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    headers = anthropic_headers(key, **{"x-fake-output-tokens": "2500"})
+    body = message_body(CLAUDE, stream=True, max_tokens=4000)
+    async with gclient.stream("POST", "/v1/messages", json=body, headers=headers) as r:
+        request_id = r.headers["caicaini-request-id"]
+        events = await read_events(r)
+    name, charge = events[-1]
+    assert name == "caicaini_charge"
+    record = await settled(gctx, account)
+    assert charge == {
+        "type": "caicaini_charge",
+        "request_id": request_id,
+        "credits_charged": record.credits_charged,
+        "credits_remaining": await balance(gctx, account),
+        "receipt_id": charge["receipt_id"],
+        "units": 2,
+    }
+    assert charge["credits_charged"] == 2 * RATES[CLAUDE]
+    [receipt] = await receipts_of(gctx, account)
+    assert (receipt.id, receipt.request_id) == (charge["receipt_id"], request_id)
+
+
+async def test_openai_stream_carries_the_charge_on_its_last_chunks(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    """No chunk of its own (naive clients index ``choices[0]``): the finishing chunk and the
+    usage chunk carry a ``caicaini`` object."""
+    account = await customer(gctx)
+    key = await issue_key(gctx, account)
+    for include_usage in (False, True):
+        body: dict[str, Any] = {"model": CLAUDE, "stream": True, "messages": [
+            {"role": "user", "content": "hi"}
+        ]}  # fmt: skip
+        if include_usage:
+            body["stream_options"] = {"include_usage": True}
+        async with gclient.stream(
+            "POST", "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}
+        ) as r:
+            events = await read_events(r)
+        chunks = [data for _, data in events[:-1]]
+        assert all(c["choices"] for c in chunks if not include_usage)
+        charged = [c["caicaini"] for c in chunks if "caicaini" in c]
+        assert charged and chunks[-1]["caicaini"] == charged[0]
+        assert charged[0]["credits_charged"] == RATES[CLAUDE]
+        finishing = next(c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"])
+        assert "caicaini" in finishing
+    assert await balance(gctx, account) == 1000 - 2 * RATES[CLAUDE]
 
 
 async def test_openai_stream_with_usage_chunk_for_kimi(

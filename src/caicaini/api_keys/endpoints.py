@@ -65,7 +65,7 @@ async def revoke_key(
 async def report_leak(request: Request) -> Response:
     """Public. A valid key is revoked at once and its owner told; the answer never says
     whether the key existed, so the endpoint cannot be used to test keys."""
-    from caicaini.gateway.pipeline import read_json
+    from caicaini.gateway.edge import read_json
 
     ctx = app_context(request)
     raw, _size = await read_json(request, REPORT_MAX_BYTES)

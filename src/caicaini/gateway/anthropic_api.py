@@ -8,15 +8,8 @@ from fastapi.responses import JSONResponse, Response
 
 from caicaini.gateway import errors as _errors  # noqa: F401  (registers the error renderers)
 from caicaini.gateway.auth import authenticate
-from caicaini.gateway.pipeline import (
-    admit,
-    charge_headers,
-    forwarded_headers,
-    providers_for,
-    read_json,
-    resolve_rate,
-    send,
-)
+from caicaini.gateway.edge import admit, forwarded_headers, read_json
+from caicaini.gateway.pipeline import charge_headers, providers_for, resolve_rate, send
 from caicaini.gateway.state import gateway_state
 from caicaini.gateway.streaming import anthropic_sse, stream_response
 from caicaini.gateway.upstreams.base import UpstreamRequest

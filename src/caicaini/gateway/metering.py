@@ -31,13 +31,13 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caicaini.api_keys.cache import KeyRecord
 from caicaini.api_keys.errors import KeyCapReached
 from caicaini.api_keys.repository import ApiKeyRepository
 from caicaini.api_keys.service import LAST_USED_GRANULARITY
 from caicaini.context import AppContext
 from caicaini.errors import InsufficientCredits
 from caicaini.gateway import receipts
+from caicaini.gateway.caller import Caller
 from caicaini.gateway.repository import insert_usage, touch_key
 from caicaini.gateway.state import GatewayState
 from caicaini.gateway.upstreams.base import Usage
@@ -72,7 +72,7 @@ class Meter:
     ctx: AppContext
     state: GatewayState
     request_id: str
-    key: KeyRecord
+    caller: Caller
     rate: ModelRate
     endpoint: str
     stream: bool
@@ -108,7 +108,7 @@ class Meter:
                     pass
         # Not affordable in full: hold what the balance (and caps) allow, in a fresh transaction.
         async with self.ctx.transaction() as session:
-            budget = await LedgerService(session, self.ctx.clock).balance(self.key.account_id)
+            budget = await LedgerService(session, self.ctx.clock).balance(self.caller.account_id)
             cap = await self._cap_left(session)
             if cap is not None:
                 budget = min(budget, cap)
@@ -143,7 +143,10 @@ class Meter:
         await self.settle(None, outcome="client_disconnect")
 
     def _has_caps(self) -> bool:
-        return self.key.daily_credit_cap is not None or self.key.monthly_credit_cap is not None
+        key = self.caller.key
+        return key is not None and (
+            key.daily_credit_cap is not None or key.monthly_credit_cap is not None
+        )
 
     def _amount(self, tokens: int) -> int:
         return max_price(self.rate, self.input_tokens_bound, tokens).credits
@@ -152,11 +155,11 @@ class Meter:
         hot.place_hold(
             conn,
             now=self.ctx.clock.now(),
-            account_id=self.key.account_id,
+            account_id=self.caller.account_id,
             request_id=self.request_id,
             amount=amount,
             ttl_seconds=self.ctx.settings.hold_ttl_seconds,
-            key_id=self.key.id,
+            key_id=self.caller.key_id,
             unit_credits=self.rate.credits_per_unit,
         )
         self.held = amount
@@ -185,12 +188,12 @@ class Meter:
         return tokens
 
     async def _cap_left(self, session: Any) -> int | None:
-        key = self.key
-        if key.daily_credit_cap is None and key.monthly_credit_cap is None:
+        key = self.caller.key
+        if key is None or (key.daily_credit_cap is None and key.monthly_credit_cap is None):
             return None
         # Under the account's ledger lock (which the hold itself takes first), so concurrent
         # requests on one key see each other's holds: the cap cannot be overrun.
-        await LedgerService(session, self.ctx.clock).lock(key.account_id)
+        await LedgerService(session, self.ctx.clock).lock(self.caller.account_id)
         now = self.ctx.clock.now()
         repo = ApiKeyRepository(session)
         left: list[int] = []
@@ -222,8 +225,9 @@ class Meter:
             charge = await writer.run(work)
         else:
             charge = await self.ctx.db.run(work)
-        if touch or self.key.id not in self.state.touched:
-            self.state.touched[self.key.id] = time.monotonic()
+        key_id = self.caller.key_id
+        if key_id is not None and (touch or key_id not in self.state.touched):
+            self.state.touched[key_id] = time.monotonic()
         self.settled = charge
         return charge
 
@@ -249,8 +253,8 @@ class Meter:
                 resolution=outcome, reason=outcome,
             )  # fmt: skip
         insert_usage(conn, self._record(now, usage, units, credits, outcome), receipt)
-        if touch:
-            touch_key(conn, self.key.id, now, not_since=now - LAST_USED_GRANULARITY)
+        if touch and self.caller.key_id is not None:
+            touch_key(conn, self.caller.key_id, now, not_since=now - LAST_USED_GRANULARITY)
         remaining = settlement.balance if settlement.balance is not None else -1
         return Charge(credits, units, remaining, receipt["id"] if receipt else None)
 
@@ -260,8 +264,8 @@ class Meter:
         """The usage_records row."""
         return {
             "id": self.request_id,
-            "account_id": self.key.account_id,
-            "key_id": self.key.id,
+            "account_id": self.caller.account_id,
+            "key_id": self.caller.key_id,
             "model": self.rate.model.id,
             "provider": self.provider or "none",
             "endpoint": self.endpoint,
@@ -294,8 +298,9 @@ class Meter:
             "receipt_id": receipt_id,
             "request_id": self.request_id,
             "issued_at": now.isoformat(),
-            "account_id": self.key.account_id,
-            "key_id": self.key.id,
+            "account_id": self.caller.account_id,
+            "key_id": self.caller.key_id,
+            "source": self.caller.source,
             "model": self.rate.model.id,
             "provider": self.provider or "none",
             "usage": usage.to_anthropic(),
@@ -308,7 +313,7 @@ class Meter:
         return {
             "id": receipt_id,
             "request_id": self.request_id,
-            "account_id": self.key.account_id,
+            "account_id": self.caller.account_id,
             "payload": payload,
             "signature": receipts.sign(self.ctx.settings.secret_key, payload),
             "created_at": now,
@@ -316,9 +321,12 @@ class Meter:
 
     def _touch(self) -> bool:
         """Whether to write the key's last_used_at: at most once a minute per key and
-        process."""
-        seen = self.state.touched.get(self.key.id)
+        process (web messages have no key)."""
+        key = self.caller.key
+        if key is None:
+            return False
+        seen = self.state.touched.get(key.id)
         if seen is not None:
             return time.monotonic() - seen >= LAST_USED_GRANULARITY.total_seconds()
-        last = self.key.last_used_at
+        last = key.last_used_at
         return last is None or self.ctx.clock.now() - last >= LAST_USED_GRANULARITY

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from caicaini.gateway import errors as _errors  # noqa: F401  (registers the error renderers)
-from caicaini.gateway.pipeline import admit, charge_headers, read_json, send
+from caicaini.gateway.edge import admit, read_json
+from caicaini.gateway.pipeline import charge_headers, send
 from caicaini.gateway.streaming import openai_sse, stream_response
 from caicaini.gateway.wire import anthropic_response_to_openai, openai_request_to_anthropic
 from caicaini.http.deps import app_context

@@ -1,10 +1,12 @@
-"""The flow of one gateway message (both endpoints share it; only the wire format differs):
+"""The flow of one metered message. Every face shares it (the API endpoints, whatever their
+wire format, and the web chat); only the edge in front differs:
 
     body ── read with a size cap (413) ── JSON (400) ── [OpenAI: translate to canonical]
+      │                                                            (``gateway.edge``)
+    authenticate   an API key (``gateway.auth``) or a web session → ``Caller``
       │
-    authenticate   throttle bad-key addresses · checksum (no DB) · cached key record (TTL 5 s)
-      │
-    resolve        PlanService.rate_for (cached 5 s) · plan has keys · key's model list
+    admit_caller   (from here on nothing knows of HTTP)
+    resolve        PlanService.rate_for (cached 5 s) · API callers: plan has keys, key's models
       │
     admit          rate limits: rpm, messages/day, concurrency (one limiter call) → 429
       │
@@ -24,53 +26,27 @@ closes, whatever closed it: the end of the message, an upstream error, a client 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-from fastapi import Request
 
-from caicaini.api_keys.cache import KeyRecord
 from caicaini.api_keys.errors import ModelNotAllowedForKey
 from caicaini.context import AppContext
 from caicaini.errors import InvalidInput, PermissionDenied, UpstreamError
-from caicaini.gateway.auth import authenticate
-from caicaini.gateway.errors import GatewayRateLimited, RequestTooLarge
+from caicaini.gateway.caller import Caller
+from caicaini.gateway.errors import GatewayRateLimited
 from caicaini.gateway.metering import Charge, Meter, input_bound
 from caicaini.gateway.ratelimit import Admission, Limits
 from caicaini.gateway.state import GatewayState, gateway_state
 from caicaini.gateway.upstreams.base import Provider, UpstreamRequest, Usage
-from caicaini.http.errors import request_id
 from caicaini.plans.service import PlanService
 from caicaini.plans.views import AccountTerms, ModelRate
 
 T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
-FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
-
-
-async def read_json(request: Request, max_bytes: int) -> tuple[dict[str, Any], int]:
-    """The body as a JSON object, refusing oversize bodies before reading them whole."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise RequestTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise RequestTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
-        chunks.append(chunk)
-    try:
-        body = json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"malformed JSON in the request body: {exc}") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return body, size
 
 
 async def resolve_rate(
@@ -92,14 +68,6 @@ async def terms_for(ctx: AppContext, state: GatewayState, account_id: str) -> Ac
             return await PlanService(session, ctx.clock).terms_for(account_id)
 
     return await state.terms.fetch(account_id, load)
-
-
-def forwarded_headers(request: Request) -> dict[str, str]:
-    headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
-    for name, value in request.headers.items():
-        if name.startswith("x-fake-"):  # scripting hooks of the demo/fake provider
-            headers[name] = value
-    return headers
 
 
 def providers_for(ctx: AppContext, rate: ModelRate) -> list[Provider]:
@@ -134,7 +102,7 @@ class Call:
 
     ctx: AppContext
     state: GatewayState
-    key: KeyRecord
+    caller: Caller
     rate: ModelRate
     meter: Meter
     upstream: UpstreamRequest
@@ -172,40 +140,51 @@ async def to_completion(work: Coroutine[Any, Any, T]) -> T:
     return await asyncio.shield(task)
 
 
-async def admit(
-    request: Request, body: dict[str, Any], body_size: int, *, endpoint: str, stream: bool
+async def admit_caller(
+    ctx: AppContext,
+    caller: Caller,
+    body: dict[str, Any],
+    body_size: int,
+    *,
+    endpoint: str,
+    stream: bool,
+    request_id: str,
+    headers: dict[str, str] | None = None,
 ) -> Call:
-    ctx: AppContext = request.app.state.ctx
+    """Resolve, admit and hold one message for ``caller``: the single way into the engine.
+    ``body`` is canonical (Anthropic Messages); ``headers`` are forwarded upstream."""
     state = gateway_state(ctx)
-    key = await authenticate(request, ctx, state)
-    rate = await resolve_rate(ctx, state, key.account_id, body.get("model"))
-    if not rate.plan.api_keys:
-        raise PermissionDenied(f"the {rate.plan.name} plan does not include API access")
-    if key.allowed_models is not None and rate.model.id not in key.allowed_models:
-        raise ModelNotAllowedForKey(f"this API key may not use {rate.model.id}")
+    rate = await resolve_rate(ctx, state, caller.account_id, body.get("model"))
+    key = caller.key
+    if key is not None:
+        if not rate.plan.api_keys:
+            raise PermissionDenied(f"the {rate.plan.name} plan does not include API access")
+        if key.allowed_models is not None and rate.model.id not in key.allowed_models:
+            raise ModelNotAllowedForKey(f"this API key may not use {rate.model.id}")
     max_tokens = body.get("max_tokens")
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
         raise InvalidInput("max_tokens: a positive integer is required", field="max_tokens")
 
-    limits, bucket = _limits(key, rate)
+    limits = _limits(caller, rate)
     admission = await state.limiter.admit(limits)
-    headers = rate_limit_headers(admission)
+    response_headers = rate_limit_headers(admission)
     if not admission.allowed:
         raise GatewayRateLimited(
             _refusal_message(admission.refused_by, limits),
             retry_after=admission.retry_after,
-            headers=headers,
+            headers=response_headers,
         )
-    meter = Meter(
-        ctx, state, request_id(request), key, rate, endpoint, stream, input_bound(body_size)
-    )
+    meter = Meter(ctx, state, request_id, caller, rate, endpoint, stream, input_bound(body_size))
     upstream = UpstreamRequest(
         body=body,
         upstream_model=rate.model.upstream_model,
         max_output_tokens=rate.model.max_output_tokens,
-        headers=forwarded_headers(request),
+        headers=headers or {},
     )
-    call = Call(ctx, state, key, rate, meter, upstream, [], bucket, admission.slot, headers)
+    call = Call(
+        ctx, state, caller, rate, meter, upstream, [], limits.concurrency_bucket,
+        admission.slot, response_headers,
+    )  # fmt: skip
     try:
         call.routes = providers_for(ctx, rate)
         body["max_tokens"] = await meter.hold(max_tokens)
@@ -213,23 +192,23 @@ async def admit(
         await call.finish()
         raise
     if meter.lowered_to is not None:
-        headers["caicaini-max-tokens-lowered"] = str(meter.lowered_to)
+        response_headers["caicaini-max-tokens-lowered"] = str(meter.lowered_to)
     return call
 
 
-def _limits(key: KeyRecord, rate: ModelRate) -> tuple[Limits, str]:
-    plan = rate.plan
-    rpm_bucket = f"k:{key.id}" if key.rpm_override else f"a:{key.account_id}"
-    conc_bucket = f"k:{key.id}" if key.concurrency_override else f"a:{key.account_id}"
-    limits = Limits(
-        rpm=key.rpm_override or plan.rpm,
-        rpm_bucket=rpm_bucket,
+def _limits(caller: Caller, rate: ModelRate) -> Limits:
+    """The plan's limits, counted per account; a key's operator overrides count per key."""
+    plan, key, account = rate.plan, caller.key, f"a:{caller.account_id}"
+    rpm_override = key.rpm_override if key is not None else None
+    concurrency_override = key.concurrency_override if key is not None else None
+    return Limits(
+        rpm=rpm_override or plan.rpm,
+        rpm_bucket=f"k:{key.id}" if key is not None and rpm_override else account,
         per_day=plan.messages_per_day,
-        day_bucket=f"a:{key.account_id}",
-        concurrency=key.concurrency_override or plan.concurrency,
-        concurrency_bucket=conc_bucket,
+        day_bucket=account,
+        concurrency=concurrency_override or plan.concurrency,
+        concurrency_bucket=f"k:{key.id}" if key is not None and concurrency_override else account,
     )
-    return limits, conc_bucket
 
 
 def _refusal_message(refused_by: str | None, limits: Limits) -> str:

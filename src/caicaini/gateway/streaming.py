@@ -2,9 +2,12 @@
 
     provider.stream ─► first event awaited before the response starts (an upstream failure
       │                 here is still an HTTP error, and the next route may be tried)
-    with_pings       ─► keep-alives while upstream is silent (clients abort silent streams)
-    StreamTracker    ─► usage accumulated as events pass (cumulative counts: last one wins)
-    encoder          ─► Anthropic named events, or OpenAI chunks + [DONE]
+    MeteredEvents    ─► keep-alives while upstream is silent (clients abort silent streams);
+      │                 usage accumulated as events pass (cumulative counts: last one wins);
+      │                 settled as soon as the message is complete, so the charge is known
+    encoder          ─► Anthropic named events + ``caicaini_charge``, or OpenAI chunks (the
+      │                 last ones carrying ``caicaini``) + [DONE]; other edges (the web chat,
+      │                 the Responses API) encode the same ``MeteredEvents`` their own way
     MeteredStream    ─► on close, whatever closed it (end, upstream error, client gone):
                         close upstream, settle what was produced or release, free the slot
 
@@ -26,12 +29,14 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from caicaini.errors import UpstreamError
+from caicaini.gateway.metering import Charge
 from caicaini.gateway.pipeline import RETRYABLE_STATUSES, Call, as_upstream_error, to_completion
 from caicaini.gateway.upstreams.base import Provider, Usage
 from caicaini.kit.credits import ceil_div
 
 Event = dict[str, Any]
 CHARS_PER_TOKEN = 4
+CHARGE_EVENT = "caicaini_charge"
 
 ERROR_STATUS = {
     "invalid_request_error": 400,
@@ -73,10 +78,21 @@ class StreamTracker:
             self.usage.update((event.get("message") or {}).get("usage"))
         elif kind == "message_delta":
             self.usage.update(event.get("usage"))
+            if (event.get("delta") or {}).get("stop_reason"):
+                self.completed = True
         elif kind == "message_stop":
             self.completed = True
         elif kind == "error":
             self.errored = True
+
+    @staticmethod
+    def final(event: Event) -> bool:
+        """Whether ``event`` completes the message: its usage is then final."""
+        if event.get("type") == "message_stop":
+            return True
+        return event.get("type") == "message_delta" and bool(
+            (event.get("delta") or {}).get("stop_reason")
+        )
 
     def billable(self) -> tuple[Usage | None, str]:
         if self.completed:
@@ -123,7 +139,7 @@ async def open_stream(call: Call) -> tuple[Provider, Event, AsyncIterator[Event]
     raise UpstreamError("no route answered", status=502, error_type="api_error")
 
 
-async def _close(events: AsyncIterator[Event]) -> None:
+async def _close(events: AsyncIterator[Any]) -> None:
     closer = getattr(events, "aclose", None)
     if closer is not None:
         with contextlib.suppress(Exception):
@@ -158,39 +174,87 @@ async def with_pings(
         await _close(events)
 
 
-async def anthropic_sse(
-    first: Event, events: AsyncIterator[Event], tracker: StreamTracker, ping_every: float
-) -> AsyncIterator[bytes]:
+class MeteredEvents:
+    """The canonical events of one held call's stream, metered, for any edge to encode.
+
+    Iterating yields upstream's events (``None`` for a keep-alive while upstream is silent)
+    and watches them with a ``StreamTracker``. The moment the message is complete (the
+    ``message_delta`` with its stop reason: the usage is final) the call is settled, before
+    that event is passed on, so ``charge`` is known while the edge can still tell its client
+    (the ``caicaini_charge`` event, the ``caicaini`` field of the last chunks). ``close``
+    settles whatever else ended the stream (an upstream error, the client gone) and is
+    idempotent, as settlement is.
+    """
+
+    def __init__(self, call: Call, first: Event, events: AsyncIterator[Event]) -> None:
+        self.call = call
+        self.tracker = StreamTracker()
+        self.charge: Charge | None = None
+        self._events = with_pings(first, events, call.state.ping_interval)
+
+    async def __aiter__(self) -> AsyncIterator[Event | None]:
+        tracker = self.tracker
+        async for event in self._events:
+            if event is not None:
+                tracker.observe(event)
+                if self.charge is None and tracker.final(event):
+                    usage, outcome = tracker.billable()
+                    self.charge = await self.call.settle(usage, outcome=outcome)
+            yield event
+
+    async def close(self) -> None:
+        await _close(self._events)
+        usage, outcome = self.tracker.billable()
+        self.charge = await self.call.settle(usage, outcome=outcome)
+
+    def trailer(self) -> dict[str, Any] | None:
+        """What the message cost, for the edge to send before its stream ends."""
+        charge = self.charge
+        if charge is None:
+            return None
+        return {
+            "request_id": self.call.meter.request_id,
+            "credits_charged": charge.credits,
+            "credits_remaining": charge.remaining,
+            "receipt_id": charge.receipt_id,
+            "units": charge.units,
+        }
+
+
+async def anthropic_sse(stream: MeteredEvents) -> AsyncIterator[bytes]:
+    """Anthropic's named events, then ``caicaini_charge`` (the SDKs and Claude Code ignore
+    event names they do not know)."""
     from caicaini.kit.sse import encode_event
 
-    async for event in with_pings(first, events, ping_every):
+    async for event in stream:
         if event is None:
             yield b'event: ping\ndata: {"type":"ping"}\n\n'
             continue
-        tracker.observe(event)
         yield encode_event(str(event.get("type", "message")), event)
+    trailer = stream.trailer()
+    if trailer is not None and stream.tracker.completed:
+        yield encode_event(CHARGE_EVENT, {"type": CHARGE_EVENT, **trailer})
 
 
 async def openai_sse(
-    first: Event,
-    events: AsyncIterator[Event],
-    tracker: StreamTracker,
-    ping_every: float,
-    model: str,
-    include_usage: bool,
+    stream: MeteredEvents, model: str, include_usage: bool
 ) -> AsyncIterator[bytes]:
+    """OpenAI chunks; from the one carrying ``finish_reason`` on, each chunk also carries the
+    charge as a ``caicaini`` field (no chunk of its own: naive clients index ``choices[0]``)."""
     from caicaini.gateway.wire import AnthropicToOpenAIStream
     from caicaini.kit.sse import DONE, encode_data
 
     translator = AnthropicToOpenAIStream(model, include_usage=include_usage)
-    async for event in with_pings(first, events, ping_every):
+    async for event in stream:
         if event is None:
             yield b": keep-alive\n\n"
             continue
-        tracker.observe(event)
+        trailer = stream.trailer()
         for chunk in translator.feed(event):
+            if trailer is not None and "error" not in chunk:
+                chunk["caicaini"] = trailer
             yield encode_data(chunk)
-    if not tracker.errored:
+    if not stream.tracker.errored:
         yield DONE
 
 
@@ -230,24 +294,21 @@ async def stream_response(
     call: Call, encoder: Callable[..., AsyncIterator[bytes]], *args: Any
 ) -> MeteredStream:
     """Open upstream (releasing the hold if that fails) and build the metered response."""
-    try:
-        _provider, first, events = await open_stream(call)
-    except BaseException:
-        await call.settle(None, outcome="upstream_error")
-        raise
-    tracker = StreamTracker()
-
-    async def on_close() -> None:
-        usage, outcome = tracker.billable()
-        await call.settle(usage, outcome=outcome)
-
+    stream = await open_metered(call)
     headers = {
         **call.headers,
         "cache-control": "no-cache",
         "x-accel-buffering": "no",
     }
-    return MeteredStream(
-        encoder(first, events, tracker, call.state.ping_interval, *args),
-        on_close=on_close,
-        headers=headers,
-    )
+    return MeteredStream(encoder(stream, *args), on_close=stream.close, headers=headers)
+
+
+async def open_metered(call: Call) -> MeteredEvents:
+    """Open upstream for a held call: a failure before the first event releases the hold and
+    raises (nothing reached the client yet); then the metered events."""
+    try:
+        _provider, first, events = await open_stream(call)
+    except BaseException:
+        await call.settle(None, outcome="upstream_error")
+        raise
+    return MeteredEvents(call, first, events)
