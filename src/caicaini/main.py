@@ -8,10 +8,12 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from importlib import import_module
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from caicaini import errors
 from caicaini.config import Settings
@@ -24,6 +26,8 @@ from caicaini.worker import registry
 from caicaini.worker.scheduler import Scheduler
 
 log = get_logger(__name__)
+
+WEB_STATIC = Path(__file__).parent / "web" / "static"
 
 # Each module exposes ``router``; order matters only for overlapping paths (and the gateway's
 # message endpoints come first: routes are matched in this order, once per request).
@@ -100,6 +104,9 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.add_exception_handler(Exception, http_errors.unexpected_error_handler)
     for name in ROUTER_MODULES:
         app.include_router(import_module(name).router)
+    # Stylesheets, our scripts and the vendored ones (``static/vendor/<library>/``, each with
+    # its licence and version): no CDN, no build step.
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
 from caicaini.accounts import csrf
@@ -31,18 +31,6 @@ from caicaini.web.rendering import HERE, remember_form, render
 router = APIRouter(include_in_schema=False)
 
 TERMS_LAST_UPDATED = "26 November 2026"
-STATIC_FILES = {"style.css": "text/css", "fingerprint.js": "text/javascript"}
-
-
-@router.get("/static/{name}")
-async def static(name: str) -> Response:
-    if name not in STATIC_FILES:
-        raise NotFound("not found")
-    return FileResponse(
-        HERE / "static" / name,
-        media_type=STATIC_FILES[name],
-        headers={"cache-control": "public, max-age=3600"},
-    )
 
 
 @router.get("/", response_class=HTMLResponse)
