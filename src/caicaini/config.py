@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 900
     hold_ttl_seconds: int = 900
+    # The terminal client's device-code sign-in: how long a code lives, how often to poll.
+    device_code_ttl_seconds: int = 600
+    device_poll_interval_seconds: int = 5
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024)

@@ -42,12 +42,15 @@ ROUTER_MODULES = [
     "caicaini.gateway.models_api",
     "caicaini.gateway.usage_api",
     "caicaini.api_keys.endpoints",
+    "caicaini.devices.endpoints",
+    "caicaini.gateway.quote_api",
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
+    "caicaini.devices.pages",
     "caicaini.console.pages",
 ]
 

@@ -231,7 +231,10 @@ class ApiKeyService:
             id=key.id,
             account_id=key.account_id,
             key_hash=key.key_hash,
-            usable=key.revoked_at is None and key.disabled_at is None,
+            # A key disabled only because its account is suspended or banned stays
+            # "usable" here so the gateway can say why it is refused (AccountUnavailable).
+            usable=key.revoked_at is None
+            and (key.disabled_at is None or account.status != "active"),
             account_status=account.status,
             expires_at=key.expires_at,
             allowed_models=tuple(key.allowed_models) if key.allowed_models else None,

@@ -69,7 +69,9 @@ def _status(exc: errors.DomainError, status: int) -> int:
 
 
 def _headers(request: Request, exc: errors.DomainError) -> dict[str, str]:
-    headers = {"request-id": request_id(request)}
+    # The stable domain code (``key_cap_reached``, ``insufficient_credits``...), which the
+    # Anthropic body has no field for: a header the SDKs ignore and our client reads.
+    headers = {"request-id": request_id(request), "caicaini-error-code": exc.code}
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:
         headers["retry-after"] = str(retry_after)
