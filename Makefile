@@ -12,11 +12,11 @@ PORT   ?= 8000
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml client/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./client
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create the virtualenv (if missing) and install the locked dependencies
@@ -30,9 +30,10 @@ test: install ## Run the whole test suite (SQLite and, when reachable, PostgreSQ
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: install ## Lint, format check, types, import layering, migrations in sync
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench client
+	$(BIN)/ruff format --check src tests bench client
 	$(BIN)/mypy
+	cd client && ../$(BIN)/mypy
 	$(BIN)/lint-imports
 	CAICAINI_DATA_DIR=$$(mktemp -d) sh -c '$(BIN)/alembic upgrade head && $(BIN)/alembic check'
 
@@ -40,8 +41,8 @@ bench: install ## Run the benchmarks under bench/ and print the figures
 	$(BIN)/python -m bench.gateway
 
 fmt: install ## Format the code
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench client
+	$(BIN)/ruff check --fix src tests bench client
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var

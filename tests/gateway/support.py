@@ -29,12 +29,13 @@ RATES = {CLAUDE: 3, KIMI: 2, "claude-haiku-4-5": 1, "kimi-k2.5": 1}
 def gateway_settings(
     db_url: str, data_dir: Path, fake: FakeUpstreamServer, **overrides: Any
 ) -> Settings:
+    values: dict[str, Any] = {"device_poll_interval_seconds": 1, **overrides}
     return make_settings(
         db_url,
         data_dir,
         anthropic_base_url=fake.anthropic_base_url,
         moonshot_base_url=fake.openai_base_url,
-        **overrides,
+        **values,
     )
 
 
