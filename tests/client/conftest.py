@@ -74,5 +74,5 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def code(live: LiveServer, tmp_path: Path, project: Path) -> CodeRunner:
+def code(live: LiveServer, tmp_path: Path, project: Path) -> CodeRunner:  # noqa: F811
     return CodeRunner(live.url, tmp_path / "home", project)

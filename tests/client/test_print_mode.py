@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from caicaini.accounts.closure import ClosureService
+from caicaini.audit.service import Actor
 from caicaini.context import AppContext
 from caicaini.testing.fake_upstream import FakeScript
 from tests.client.conftest import CodeRunner
@@ -121,6 +123,15 @@ async def test_refusals_are_explained(lctx: AppContext, fake: FakeScript, code: 
     assert capped.code == 1 and "spending cap" in capped.stderr
 
     code.key = await issue_key(lctx, account, rpm_override=1)
+    suspended = await customer(lctx)
+    suspended_key = await issue_key(lctx, suspended)
+    async with lctx.transaction() as session:
+        await ClosureService(session, lctx.clock, lctx.settings).set_status(
+            suspended, "suspended", "chargeback", Actor("operator")
+        )
+    refused = code("-p", "x", "--model", CLAUDE, CAICAINI_API_KEY=suspended_key)
+    assert refused.code == 1 and "account is suspended" in refused.stderr
+
     assert code("-p", "x", "--model", CLAUDE).code == 0
     limited = code("-p", "x", "--model", CLAUDE, CAICAINI_CODE_MAX_RETRY_WAIT="0")
     assert limited.code == 1

@@ -189,7 +189,7 @@ def statusline(app: App) -> int:
         api = app.api()
         left = api.balance()["balance"]
         today = api.usage_summary(today_start())["credits_charged"]
-    except (ApiError, Exception) as exc:  # noqa: BLE001 - a status line must print something
+    except (ApiError, Exception) as exc:
         _out(f"Caicaini: {getattr(exc, 'message', None) or exc}")
         return 1
     _out(f"Caicaini {credits(left)} left · today {credits(today)}")
@@ -206,6 +206,8 @@ def sessions(app: App) -> int:
          credits(s.state.credits), str(len(s.state.turns))]
         for s in found
     ]  # fmt: skip
-    _table(f"Sessions in {app.cwd}", ["id", "last used (UTC)", "first prompt", "spent", "calls"], rows)
+    _table(
+        f"Sessions in {app.cwd}", ["id", "last used (UTC)", "first prompt", "spent", "calls"], rows
+    )
     _out("Resume one with `caicaini-code --resume ID`, the latest with `--continue`.")
     return 0

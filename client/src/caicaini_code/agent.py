@@ -13,6 +13,7 @@ session's ``/max-credits``), the server is asked before every call what it would
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import httpx
 
 from caicaini_code import tools as toolbox
 from caicaini_code.api import Api, ApiError, Charge, MessageStream
-from caicaini_code.io import NO, PROJECT, SESSION, IO
+from caicaini_code.io import IO, NO, PROJECT, SESSION
 from caicaini_code.permissions import ASK, DENY, Permissions
 from caicaini_code.sessions import Session
 
@@ -203,7 +204,9 @@ class Agent:
             if refused:  # the person said no: wait for what they want instead
                 return result
 
-    def _call(self, result: RunResult, *, tools: bool, extra: list[Any] | None = None) -> tuple[Reply, bool]:
+    def _call(
+        self, result: RunResult, *, tools: bool, extra: list[Any] | None = None
+    ) -> tuple[Reply, bool]:
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": self.max_tokens,
@@ -262,19 +265,17 @@ class Agent:
 
     def _account(self, charge: Charge | None, request_id: str, result: RunResult) -> None:
         charge = charge or Charge(request_id, 0, None, None)
-        if charge.credits_remaining is None:
-            try:
-                charge = Charge(
-                    charge.request_id, charge.credits_charged,
-                    int(self.api.balance()["balance"]), charge.receipt_id,
-                )  # fmt: skip
-            except ApiError:
-                pass
+        if charge.credits_remaining is None:  # looked up by request id: ask for the balance
+            with contextlib.suppress(ApiError):
+                left = int(self.api.balance()["balance"])
+                charge = Charge(charge.request_id, charge.credits_charged, left, charge.receipt_id)
         result.charges.append(charge)
         self.charges.append(charge)
         self.budget.spent += charge.credits_charged
-        self.last_turn = charge.credits_charged
-        self.balance = charge.credits_remaining if charge.credits_remaining is not None else self.balance
+        self.last_turn = result.credits  # the prompt's calls so far
+        self.balance = (
+            charge.credits_remaining if charge.credits_remaining is not None else self.balance
+        )
         self.session.append({
             "type": "turn", "request_id": charge.request_id, "model": self.model,
             "credits_charged": charge.credits_charged, "balance": charge.credits_remaining,
@@ -333,7 +334,10 @@ class Agent:
             self.io.tool_result(f"denied: {decision.reason}", True)
             return f"Permission denied: {decision.reason}.", True, False
         outcome = toolbox.run_tool(tool, ws, args)
-        self.io.tool_result(outcome.text, outcome.is_error)
+        shown = outcome.text
+        if name == "read_file" and not outcome.is_error:
+            shown = f"read {outcome.text.count(chr(10)) + 1} lines"
+        self.io.tool_result(shown, outcome.is_error)
         return outcome.text, outcome.is_error, False
 
     # -- /compact -----------------------------------------------------------------------------

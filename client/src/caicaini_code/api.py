@@ -110,12 +110,12 @@ class MessageStream:
         self.max_tokens_lowered = response.headers.get("caicaini-max-tokens-lowered")
 
     def events(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        name, data = "message", []
+        name, data = "message", list[str]()
         for line in self.response.iter_lines():
             if not line:
                 if data:
                     yield name, json.loads("\n".join(data))
-                name, data = "message", []
+                name, data = "message", list[str]()
             elif line.startswith("event:"):
                 name = line[6:].strip()
             elif line.startswith("data:"):
@@ -209,7 +209,9 @@ class Api:
         attempt = 0
         while True:
             try:
-                request = self.http.build_request("POST", "/v1/messages", content=body, headers=headers)
+                request = self.http.build_request(
+                    "POST", "/v1/messages", content=body, headers=headers
+                )
                 response = self.http.send(request, stream=True)
             except httpx.TransportError as exc:
                 if attempt < MAX_RETRIES:
@@ -226,7 +228,11 @@ class Api:
             retryable = error.status in RETRY_STATUSES or (
                 error.status == 429 and wait <= MAX_RETRY_WAIT
             )
-            if attempt < MAX_RETRIES and retryable and response.headers.get("x-should-retry") != "false":
+            if (
+                attempt < MAX_RETRIES
+                and retryable
+                and response.headers.get("x-should-retry") != "false"
+            ):
                 attempt += 1
                 self._wait(f"{error.status} {error.message}", min(wait, MAX_RETRY_WAIT))
                 continue

@@ -50,23 +50,38 @@ def _guarded(work: Callable[[], int]) -> None:
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-p", "--print", "prompt", metavar="PROMPT",
-              help="Print mode: answer PROMPT (and what stdin holds) and exit.")
+@click.option(
+    "-p",
+    "--print",
+    "prompt",
+    metavar="PROMPT",
+    help="Print mode: answer PROMPT (and what stdin holds) and exit.",
+)
 @click.option("-m", "--model", help="Model id (see `caicaini-code models`).")
 @click.option("-y", "--yes", is_flag=True, help="Trust this run: allow edits and commands.")
-@click.option("--max-credits", type=click.IntRange(min=0), metavar="N",
-              help="Stop before a model call that could take the run over N credits.")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Print mode's output.")
-@click.option("-c", "--continue", "continue_", is_flag=True,
-              help="Continue the last session in this folder.")
+@click.option(
+    "--max-credits",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Stop before a model call that could take the run over N credits.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Print mode's output.",
+)
+@click.option(
+    "-c", "--continue", "continue_", is_flag=True, help="Continue the last session in this folder."
+)
 @click.option("-r", "--resume", metavar="ID", help="Resume the session ID (see `sessions`).")
 @click.option("--allow", multiple=True, metavar="RULE", help="Allow rule, e.g. 'bash(pytest:*)'.")
 @click.option("--deny", multiple=True, metavar="RULE", help="Deny rule, e.g. 'bash(rm:*)'.")
 @click.option("--base-url", metavar="URL", help=BASE_URL_HELP)
 @click.version_option(__version__, prog_name="caicaini-code")
 @click.pass_context
-def main_group(ctx: click.Context, **options: Any) -> None:
+def main_group(ctx: click.Context, /, **options: Any) -> None:
     """Caicaini Code: a coding assistant in your terminal that shows what every turn costs.
 
     Run it in a project folder for an interactive session, or with -p for one answer.

@@ -37,7 +37,9 @@ def dispatch(repl: Repl, line: str) -> None:
 def _help(repl: Repl, _arg: str) -> None:
     for name, (summary, _handler) in COMMANDS.items():
         repl.io.say(f"  /{name:<12} {summary}")
-    repl.io.note("Enter sends · Alt-Enter or Ctrl-J: new line · Ctrl-C stops a reply · Ctrl-D quits")
+    repl.io.note(
+        "Enter sends · Alt-Enter or Ctrl-J: new line · Ctrl-C stops a reply · Ctrl-D quits"
+    )
 
 
 @command("model", "pick a model of your plan (with its rate), or /model ID")
@@ -66,7 +68,9 @@ def _balance(repl: Repl, _arg: str) -> None:
     repl.io.say(f"Balance: {credits(data['balance'])}")
     for grant in data.get("grants", []):
         expiry = (grant.get("expires_at") or "never")[:10]
-        repl.io.say(f"  {grant.get('kind', ''):<14} {credits(grant.get('remaining')):>16}  expires {expiry}")
+        repl.io.say(
+            f"  {grant.get('kind', ''):<14} {credits(grant.get('remaining')):>16}  expires {expiry}"
+        )
 
 
 @command("usage", "today's spend and your latest messages")
@@ -75,7 +79,8 @@ def _usage(repl: Repl, _arg: str) -> None:
     repl.io.say(f"Today: {credits(summary['credits_charged'])} over {summary['messages']} messages")
     for item in repl.api.usage(10):
         when = item["created_at"][11:19]
-        repl.io.say(f"  {when}  {item['model']:<18} {credits(item['credits_charged']):>12}  {item['outcome']}")
+        charged = credits(item["credits_charged"])
+        repl.io.say(f"  {when}  {item['model']:<18} {charged:>12}  {item['outcome']}")
 
 
 @command("cost", "what this session has cost, call by call")
@@ -83,13 +88,16 @@ def _cost(repl: Repl, _arg: str) -> None:
     state = repl.session.state
     repl.io.say(f"This session: {credits(state.credits)} over {len(state.turns)} model calls")
     for turn in state.turns[-10:]:
-        repl.io.say(f"  {turn.get('model', ''):<18} {credits(turn.get('credits_charged')):>12}  {turn.get('request_id')}")
+        charged = credits(turn.get("credits_charged"))
+        repl.io.say(f"  {turn.get('model', ''):<18} {charged:>12}  {turn.get('request_id')}")
     if repl.agent.budget.limit is not None:
         budget = repl.agent.budget
         repl.io.say(f"Limit: {budget.spent} of {budget.limit} credits spent since it was set")
 
 
-@command("max-credits", "stop before a call could take the session over N credits (/max-credits off)")
+@command(
+    "max-credits", "stop before a call could take the session over N credits (/max-credits off)"
+)
 def _max_credits(repl: Repl, arg: str) -> None:
     budget = repl.agent.budget
     if arg in ("off", "none", "0") or not arg:

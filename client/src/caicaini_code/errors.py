@@ -37,6 +37,8 @@ def explain(error: ApiError, base_url: str) -> str:
         )
     if code == "account_unavailable":
         return f"Your account cannot be used: {message}. Contact support if this is unexpected."
+    if code in ("api_keys_not_in_plan", "access_denied", "expired_token", "invalid_grant"):
+        return message[:1].upper() + message[1:] + "."
     if status == 429:
         wait = f" Retry in {int(error.retry_after)} s." if error.retry_after else ""
         return f"Rate limited: {message}.{wait}"

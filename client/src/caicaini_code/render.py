@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import time
+from typing import Any, cast
 
 from rich.console import Console
 from rich.live import Live
@@ -28,10 +29,9 @@ def credits(value: int | None) -> str:
 
 
 def status_line(model: str, turn: int | None, session: int, balance: int | None) -> str:
-    turn_text = credits(turn) if turn is not None else "–"
+    turn_text = credits(turn) if turn is not None else "-"
     return (
-        f"{model} · this turn {turn_text} · session {credits(session)} · "
-        f"balance {credits(balance)}"
+        f"{model} · this turn {turn_text} · session {credits(session)} · balance {credits(balance)}"
     )
 
 
@@ -48,7 +48,7 @@ class MarkdownStream:
         width = max(20, self.console.width - 2)
         capture = Console(
             file=buffer, width=width, force_terminal=self.console.is_terminal,
-            color_system=self.console.color_system, highlight=False,
+            color_system=cast(Any, self.console.color_system), highlight=False,
         )  # fmt: skip
         capture.print(Markdown(self.text, code_theme="monokai"))
         return buffer.getvalue().splitlines()
@@ -84,4 +84,6 @@ class MarkdownStream:
 
 def diff(console: Console, text: str) -> None:
     if text.strip():
-        console.print(Syntax(text.rstrip("\n"), "diff", theme="ansi_dark", background_color="default"))
+        console.print(
+            Syntax(text.rstrip("\n"), "diff", theme="ansi_dark", background_color="default")
+        )

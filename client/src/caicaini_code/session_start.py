@@ -83,7 +83,7 @@ def _interactive(app: App, api: Any, agent: Agent) -> int:
     repl = Repl(app, api, agent, io)
     try:
         agent.balance = int(api.balance()["balance"])
-    except Exception:  # noqa: BLE001 - the status line can wait for the first turn
+    except Exception:
         agent.balance = None
     return repl.run()
 
