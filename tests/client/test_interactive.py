@@ -131,6 +131,7 @@ def second_session(code: CodeRunner, fake: FakeScript, tmp: Path) -> None:
         term.close()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the client is what is tested
 async def test_interactive_session_in_a_terminal(
     lctx: AppContext, fake: FakeScript, code: CodeRunner, tmp_path: Path
 ) -> None:

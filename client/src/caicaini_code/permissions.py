@@ -52,12 +52,16 @@ class Rule:
     def matches(self, tool: str, target: str) -> bool:
         if self.tool not in (tool, "*"):
             return False
-        if self.pattern is None or self.pattern in ("", "*", "**"):
+        if self.tool_wide:
             return True
         if self.pattern.endswith(":*"):  # a command prefix
             prefix = self.pattern[:-2]
             return target == prefix or target.startswith(prefix + " ")
         return target == self.pattern or fnmatch.fnmatchcase(target, self.pattern)
+
+    @property
+    def tool_wide(self) -> bool:
+        return self.pattern is None or self.pattern in ("", "*", "**")
 
     @property
     def text(self) -> str:
@@ -120,15 +124,11 @@ class Permissions:
 
     def _decide(self, tool: str, kind: str, target: str, outside: bool) -> Decision:
         matching = [r for r in self.rules if r.matches(tool, target)]
+        if outside:  # a tool-wide allow does not reach outside the project: a path must
+            matching = [r for r in matching if r.action != ALLOW or not r.tool_wide]
         for action in (DENY, ASK, ALLOW):
             found = next((r for r in matching if r.action == action), None)
-            if found is None:
-                continue
-            if action == DENY:
-                return Decision(DENY, found.describe())
-            if outside and action == ALLOW and found.pattern in (None, "", "*", "**"):
-                continue  # a tool-wide allow does not reach outside the project
-            if action == ALLOW or not outside:
+            if found is not None and (action != ASK or not outside):
                 return Decision(action, found.describe())
         if outside:
             return Decision(ASK, f"{target} is outside the project folder")
