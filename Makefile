@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check bench fmt clean
+.PHONY: help install run test check bench bench-client fmt clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ check: install ## Lint, format check, types, import layering, migrations in sync
 
 bench: install ## Run the benchmarks under bench/ and print the figures
 	$(BIN)/python -m bench.gateway
+
+bench-client: install ## Measure Caicaini Code (start-up, print mode end to end) into bench/client/RESULTS.md
+	$(BIN)/python -m bench.client
 
 fmt: install ## Format the code
 	$(BIN)/ruff format src tests bench client

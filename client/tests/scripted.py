@@ -59,8 +59,9 @@ class ScriptedModel:
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(f"{request.method} {request.url.path}")
         if request.url.path == "/api/v1/quote":
-            return httpx.Response(200, json={"max_credits": self.quote, "balance": 100,
-                                             "units": 1, "credits_per_unit": self.quote})  # fmt: skip
+            quote = {"max_credits": self.quote, "balance": 100, "units": 1,
+                     "credits_per_unit": self.quote}  # fmt: skip
+            return httpx.Response(200, json=quote)
         if request.url.path == "/v1/messages":
             self.sent.append(json.loads(request.content))
             body = "".join(self.replies.popleft())

@@ -14,7 +14,7 @@ from caicaini_code.io import NO, SESSION
 from caicaini_code.permissions import Permissions
 from caicaini_code.sessions import SessionStore
 from caicaini_code.tools import Workspace
-from client.tests.scripted import ScriptedIO, ScriptedModel, text_reply, tool_reply
+from scripted import ScriptedIO, ScriptedModel, text_reply, tool_reply
 
 
 def agent_for(tmp_path: Path, model: ScriptedModel, io: ScriptedIO, **kw: object) -> Agent:

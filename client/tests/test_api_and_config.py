@@ -12,7 +12,7 @@ from rich.console import Console
 
 from caicaini_code import api as api_module
 from caicaini_code.api import Api, ApiError
-from caicaini_code.config import CredentialStore, Credentials
+from caicaini_code.config import Credentials, CredentialStore
 from caicaini_code.errors import explain
 from caicaini_code.render import MarkdownStream
 
@@ -40,8 +40,8 @@ def test_both_error_shapes_and_the_stable_code() -> None:
 
 def test_overloaded_is_retried_then_streams(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api_module.time, "sleep", lambda _s: None)
-    answers = [httpx.Response(529, json={"error": {"message": "busy"}}, headers={"retry-after": "1"}),
-               httpx.Response(200, content=b'event: ping\ndata: {"type":"ping"}\n\n')]  # fmt: skip
+    busy = httpx.Response(529, json={"error": {"message": "busy"}}, headers={"retry-after": "1"})
+    answers = [busy, httpx.Response(200, content=b'event: ping\ndata: {"type":"ping"}\n\n')]
     retries: list[str] = []
     client = Api("http://s", "k", transport=httpx.MockTransport(lambda _r: answers.pop(0)),
                  on_retry=lambda why, wait: retries.append(f"{why} {wait}"))  # fmt: skip

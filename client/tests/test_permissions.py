@@ -46,9 +46,12 @@ def test_print_mode_denies_what_it_would_ask(tmp_path: Path) -> None:
     p = perms(tmp_path, can_ask=False)
     decision = p.decide("write_file", "edit", "new.py", False)
     assert decision.action == DENY and "run with --yes" in decision.reason
-    assert perms(tmp_path, can_ask=False, trust_run=True).decide(
-        "write_file", "edit", "new.py", False
-    ).action == ALLOW
+    assert (
+        perms(tmp_path, can_ask=False, trust_run=True)
+        .decide("write_file", "edit", "new.py", False)
+        .action
+        == ALLOW
+    )
 
 
 def test_an_ask_rule_asks_even_with_yes(tmp_path: Path) -> None:

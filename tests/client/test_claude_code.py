@@ -16,8 +16,15 @@ import pytest
 
 from caicaini.context import AppContext
 from caicaini.testing.live_server import LiveServer
-from tests.gateway.support import CLAUDE, KIMI, assert_books_balance, balance, customer, issue_key
-from tests.gateway.support import usage_of
+from tests.gateway.support import (
+    CLAUDE,
+    KIMI,
+    assert_books_balance,
+    balance,
+    customer,
+    issue_key,
+    usage_of,
+)
 
 CLAUDE_CODE = "2.1.328"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "caicaini-tests"

@@ -3,6 +3,7 @@ server package), and the installed commands work against the server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -23,45 +24,34 @@ CLIENT_DISTRIBUTIONS = {
 }  # fmt: skip
 
 
-def install(tmp: Path) -> Path:
+def run(*argv: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+
+
+def install_and_use(tmp: Path, env: dict[str, str], cwd: Path) -> None:
+    """A fresh virtualenv, ``pip install`` of a copy of ``client/``, then its commands."""
     source = tmp / "client"
     shutil.copytree(CLIENT_DIR, source, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     venv = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", str(source)],
-        check=True,
-        timeout=600,
-    )
-    return venv
+    run(sys.executable, "-m", "venv", venv, check=True)
+    pip = venv / "bin" / "pip"
+    run(pip, "install", "--quiet", "--disable-pip-version-check", source, check=True, timeout=600)
+    listed = run(pip, "list", "--format", "json", "--disable-pip-version-check", check=True)
+    names = {d["name"].lower().replace("_", "-") for d in json.loads(listed.stdout)}
+    assert "caicaini-code" in names
+    assert names <= CLIENT_DISTRIBUTIONS, names - CLIENT_DISTRIBUTIONS
+
+    assert "statusline" in run(venv / "bin" / "caicaini-code", "--help", check=True).stdout
+    version = run(venv / "bin" / "cai", "--version", check=True).stdout
+    assert version.strip() == "caicaini-code, version 0.1.0"
+    balance = run(venv / "bin" / "caicaini-code", "balance", "--json", env=env, cwd=cwd)
+    assert balance.returncode == 0, balance.stderr
+    assert json.loads(balance.stdout)["balance"] == 1000
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the client is what is tested
 async def test_pip_install_brings_only_client_dependencies(
     lctx: AppContext, code: CodeRunner, tmp_path: Path
 ) -> None:
-    import asyncio
-
-    venv = await asyncio.to_thread(install, tmp_path)
-    listed = subprocess.run(
-        [str(venv / "bin" / "pip"), "list", "--format", "json", "--disable-pip-version-check"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    names = {d["name"].lower().replace("_", "-") for d in json.loads(listed.stdout)}
-    assert "caicaini-code" in names
-    assert names <= CLIENT_DISTRIBUTIONS, names - CLIENT_DISTRIBUTIONS
-
-    helped = subprocess.run([str(venv / "bin" / "caicaini-code"), "--help"],
-                            capture_output=True, text=True, check=True)  # fmt: skip
-    assert "statusline" in helped.stdout
-    version = subprocess.run([str(venv / "bin" / "cai"), "--version"],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-    assert version.stdout.strip() == "caicaini-code, version 0.1.0"
-
     code.key = await issue_key(lctx, await customer(lctx))
-    balance = subprocess.run(
-        [str(venv / "bin" / "caicaini-code"), "balance", "--json"],
-        capture_output=True, text=True, env=code.env(), cwd=code.project,
-    )  # fmt: skip
-    assert balance.returncode == 0, balance.stderr
-    assert json.loads(balance.stdout)["balance"] == 1000
+    await asyncio.to_thread(install_and_use, tmp_path, code.env(), code.project)

@@ -17,7 +17,7 @@ from typing import Any
 from caicaini_code.api import Api, ApiError
 from caicaini_code.app import App
 from caicaini_code.config import Credentials
-from caicaini_code.render import credits
+from caicaini_code.figures import credits
 
 
 def _out(text: str = "") -> None:

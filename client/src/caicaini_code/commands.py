@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from caicaini_code.account import rate_text, today_start
-from caicaini_code.render import credits
+from caicaini_code.figures import credits
 
 if TYPE_CHECKING:
     from caicaini_code.interactive import Repl

@@ -7,7 +7,7 @@ shown and the session goes on.
 
 from __future__ import annotations
 
-from caicaini_code import commands, render
+from caicaini_code import commands, figures
 from caicaini_code.agent import Agent, BudgetExceeded, StreamFailed
 from caicaini_code.api import Api, ApiError
 from caicaini_code.app import App
@@ -26,7 +26,7 @@ class Repl:
         return self.agent.session
 
     def toolbar(self) -> str:
-        return render.status_line(
+        return figures.status_line(
             self.agent.model, self.agent.last_turn, self.session.state.credits, self.agent.balance
         )
 
@@ -46,7 +46,7 @@ class Repl:
             self.agent.model = session.state.model
         self.io.note(
             f"Session {session.id}: {len(session.state.prompts)} prompts, "
-            f"{render.credits(session.state.credits)} spent so far."
+            f"{figures.credits(session.state.credits)} spent so far."
         )
 
     def run(self) -> int:
@@ -55,7 +55,7 @@ class Repl:
         if state.prompts:
             self.io.note(
                 f"Resumed session {self.session.id} ({len(state.prompts)} prompts, "
-                f"{render.credits(state.credits)}). Last prompt: {state.prompts[-1][:80]}"
+                f"{figures.credits(state.credits)}). Last prompt: {state.prompts[-1][:80]}"
             )
         self.io.note("/help lists the commands · /model switches model · Ctrl-D quits")
         self.show_status()

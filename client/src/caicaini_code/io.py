@@ -16,8 +16,6 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from caicaini_code import render
-
 YES, SESSION, PROJECT, NO = "yes", "session", "project", "no"
 
 
@@ -42,7 +40,9 @@ class IO:
         self.err.print(escape(text), style="bold red", soft_wrap=True)
 
     def markdown_stream(self) -> Any:
-        return render.MarkdownStream(self.console)
+        from caicaini_code.render import MarkdownStream  # rich's markdown and pygments: lazily
+
+        return MarkdownStream(self.console)
 
     def tool_call(self, name: str, target: str) -> None:
         self.console.print(f"[cyan]●[/] [bold]{escape(name)}[/] {escape(target)}")
@@ -54,7 +54,9 @@ class IO:
         self.console.print(f"  [{'red' if is_error else 'dim'}]⎿ {escape(first[:150])}{more}[/]")
 
     def show_diff(self, text: str) -> None:
-        render.diff(self.console, text)
+        from caicaini_code.render import diff
+
+        diff(self.console, text)
 
     def status(self, text: str) -> None:
         self.console.print(f"[dim]── {escape(text)}[/]")

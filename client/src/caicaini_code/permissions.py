@@ -52,12 +52,13 @@ class Rule:
     def matches(self, tool: str, target: str) -> bool:
         if self.tool not in (tool, "*"):
             return False
-        if self.tool_wide:
+        pattern = self.pattern
+        if pattern is None or self.tool_wide:
             return True
-        if self.pattern.endswith(":*"):  # a command prefix
-            prefix = self.pattern[:-2]
+        if pattern.endswith(":*"):  # a command prefix
+            prefix = pattern[:-2]
             return target == prefix or target.startswith(prefix + " ")
-        return target == self.pattern or fnmatch.fnmatchcase(target, self.pattern)
+        return target == pattern or fnmatch.fnmatchcase(target, pattern)
 
     @property
     def tool_wide(self) -> bool:

@@ -18,21 +18,12 @@ from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.text import Text
 
+from caicaini_code.figures import credits, status_line
+
+__all__ = ["MarkdownStream", "credits", "diff", "status_line"]
+
 LIVE_LINES = 6
 MIN_INTERVAL = 0.08
-
-
-def credits(value: int | None) -> str:
-    if value is None:
-        return "?"
-    return f"{value:,} credit" + ("" if value == 1 else "s")
-
-
-def status_line(model: str, turn: int | None, session: int, balance: int | None) -> str:
-    turn_text = credits(turn) if turn is not None else "-"
-    return (
-        f"{model} · this turn {turn_text} · session {credits(session)} · balance {credits(balance)}"
-    )
 
 
 class MarkdownStream:
