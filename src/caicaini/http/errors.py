@@ -1,6 +1,7 @@
 """One table maps domain errors to HTTP statuses; each edge renders them in its own format.
 
-The format is chosen by the route: the JSON API renders ``{"error": {"code", "message"}}``,
+The format is chosen by the route: the JSON API renders ``{"error": {"code", "message"}}``
+(plus ``field`` and ``details`` when the error has them; headers an error carries are sent),
 the gateway renders Anthropic or OpenAI error bodies (registered by ``caicaini.gateway``),
 pages render HTML. Unexpected exceptions become a 500 with a request id and no traceback.
 """
@@ -75,13 +76,17 @@ def render_json(request: Request, exc: errors.DomainError, status: int) -> Respo
     field = getattr(exc, "field", None)
     if field:
         body["error"]["field"] = field
+    if exc.details:
+        body["error"]["details"] = exc.details
     body["request_id"] = request_id(request)
     return JSONResponse(body, status_code=status, headers=_headers(exc))
 
 
 def _headers(exc: errors.DomainError) -> dict[str, str]:
     retry_after = getattr(exc, "retry_after", None)
-    return {"retry-after": str(retry_after)} if retry_after else {}
+    headers = {"retry-after": str(retry_after)} if retry_after else {}
+    headers.update(getattr(exc, "headers", None) or {})
+    return headers
 
 
 register_renderer("json", render_json)
