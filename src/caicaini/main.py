@@ -41,6 +41,7 @@ ROUTER_MODULES = [
     "caicaini.payments.endpoints",
     "caicaini.gateway.models_api",
     "caicaini.gateway.usage_api",
+    "caicaini.guardrails.endpoints",
     "caicaini.api_keys.endpoints",
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
@@ -48,6 +49,7 @@ ROUTER_MODULES = [
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
+    "caicaini.web.guardrail_pages",
     "caicaini.console.pages",
 ]
 
