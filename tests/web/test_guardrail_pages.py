@@ -164,3 +164,19 @@ async def test_guardrails_in_the_json_api(client: httpx.AsyncClient, ctx: AppCon
     )
     assert alert.json()["low_balance_alert"]["threshold"] == 50
     assert (await client.put("/api/v1/guardrails/spend-caps", json={})).status_code == 403
+
+
+async def test_the_data_export_has_the_guardrails(ctx: AppContext) -> None:
+    from caicaini.accounts.export import collect_export
+    from caicaini.audit.service import Actor
+    from caicaini.guardrails.service import GuardrailService
+
+    await catalogue(ctx)
+    acct = await make_account(ctx)
+    async with ctx.transaction() as session:
+        await GuardrailService(session, ctx.clock).set_caps(
+            acct.id, daily=10, monthly=None, actor=Actor.system()
+        )
+        exported = await collect_export(session, acct.id)
+    assert exported["guardrails"]["spend_caps"] == {"daily": 10, "monthly": None}
+    assert exported["guardrails"]["low_balance_alert"]["enabled"] is True

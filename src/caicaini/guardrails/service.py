@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caicaini.accounts import export
 from caicaini.audit.service import Actor, AuditService
 from caicaini.errors import InvalidInput
 from caicaini.guardrails.caps import (
@@ -269,3 +270,22 @@ class GuardrailService:
         balance = await LedgerService(self.session, self.clock).balance(account_id)
         if threshold is not None and balance > threshold:
             await self.repo.rearm_alert(account_id)
+
+
+async def export_section(session: AsyncSession, account_id: str) -> dict[str, object]:
+    """The account's guardrail settings, for the data export."""
+    row = await GuardrailRepository(session).get(account_id)
+    if row is None:
+        return {"spend_caps": {"daily": None, "monthly": None}, "low_balance_alert": None}
+    alerted = row.low_balance_alerted_at
+    return {
+        "spend_caps": {"daily": row.daily_credit_cap, "monthly": row.monthly_credit_cap},
+        "low_balance_alert": {
+            "enabled": row.low_balance_alerts,
+            "threshold": row.low_balance_threshold,
+            "last_sent_at": alerted.isoformat() if alerted else None,
+        },
+    }
+
+
+export.register_section("guardrails", export_section)
