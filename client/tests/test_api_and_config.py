@@ -34,7 +34,7 @@ def test_both_error_shapes_and_the_stable_code() -> None:
     with pytest.raises(ApiError) as capped:
         client.stream_message(b"{}")
     assert capped.value.code == "key_cap_reached" and capped.value.request_id == "req_1"
-    assert "spending cap" in explain(capped.value, "http://s")
+    assert "Spend cap reached" in explain(capped.value, "http://s")
     assert "http://s/billing" in explain(ApiError(402, "low"), "http://s")
 
 

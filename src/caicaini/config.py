@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     smtp_url: str = ""
     mail_from: str = "Caicaini <no-reply@caicaini.local>"
+    # Published on the contact and privacy pages.
+    support_email: str = "support@caicaini.local"
 
     anthropic_base_url: str = ""
     anthropic_api_key: str = ""

@@ -41,6 +41,7 @@ ROUTER_MODULES = [
     "caicaini.payments.endpoints",
     "caicaini.gateway.models_api",
     "caicaini.gateway.usage_api",
+    "caicaini.guardrails.endpoints",
     "caicaini.api_keys.endpoints",
     "caicaini.devices.endpoints",
     "caicaini.gateway.quote_api",
@@ -51,6 +52,7 @@ ROUTER_MODULES = [
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
     "caicaini.devices.pages",
+    "caicaini.web.guardrail_pages",
     "caicaini.console.pages",
 ]
 

@@ -20,11 +20,8 @@ def explain(error: ApiError, base_url: str) -> str:
     code, status, message = error.code or "", error.status, error.message
     if code == "connection_failed":
         return f"Cannot reach the server: {message}. Check --base-url / CAICAINI_BASE_URL."
-    if code == "key_cap_reached":
-        return (
-            f"This API key has reached its spending cap ({message}). Caps are set per key at "
-            f"{base_url}/keys."
-        )
+    if code in ("spend_cap_reached", "key_cap_reached"):
+        return f"Spend cap reached, nothing was sent: {message}"
     if status == 402:
         return (
             f"Your credit balance is too low for this request ({message}). Top up at "

@@ -62,6 +62,9 @@ OPENAI_TYPES = {
 }
 
 
+GENERIC_CODES = frozenset({"invalid_input", "error", errors.InsufficientCredits.code})
+
+
 def _status(exc: errors.DomainError, status: int) -> int:
     if isinstance(exc, RequestTooLarge):
         return 413
@@ -94,8 +97,8 @@ def openai_error_body(exc: errors.DomainError, status: int) -> dict[str, Any]:
     )
     if isinstance(exc, errors.UpstreamError):
         kind, code = exc.error_type, exc.error_type
-    elif code is None and exc.code not in ("invalid_input", "error"):
-        code = exc.code
+    elif (code is None or status == 402) and exc.code not in GENERIC_CODES:
+        code = exc.code  # e.g. spend_cap_reached: which limit, for code that matches on it
     param = getattr(exc, "field", None)
     return {"error": {"message": exc.message, "type": kind, "param": param, "code": code}}
 

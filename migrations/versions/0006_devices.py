@@ -1,7 +1,7 @@
 """devices: device authorizations (the terminal client's sign-in by an approved code)
 
 Revision ID: devices
-Revises: 0004
+Revises: money
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import caicaini.models.base
 
 revision = "devices"
-down_revision = "0004"
+down_revision = "money"
 branch_labels = None
 depends_on = None
 
