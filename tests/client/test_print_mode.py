@@ -120,7 +120,9 @@ async def test_refusals_are_explained(lctx: AppContext, fake: FakeScript, code: 
     account = await customer(lctx)
     code.key = await issue_key(lctx, account, daily_credit_cap=2)
     capped = code("-p", "x", "--model", CLAUDE)
-    assert capped.code == 1 and "Spend cap reached" in capped.stderr and "resets at" in capped.stderr
+    assert (
+        capped.code == 1 and "Spend cap reached" in capped.stderr and "resets at" in capped.stderr
+    )
 
     code.key = await issue_key(lctx, account, rpm_override=1)
     suspended = await customer(lctx)
