@@ -64,3 +64,16 @@ def test_the_limit_stops_before_a_call_that_could_overspend(tmp_path: Path) -> N
         agent.run("look")
     assert stopped.value.spent == 4 and stopped.value.up_to == 10
     assert model.calls == ["POST /api/v1/quote", "POST /v1/messages", "POST /api/v1/quote"]
+
+
+def test_a_session_left_between_a_tool_call_and_its_result_is_healed(tmp_path: Path) -> None:
+    model, io = ScriptedModel(), ScriptedIO()
+    model.replies.append(text_reply("hi", 1, 99))
+    agent = agent_for(tmp_path, model, io)
+    tool_use = {"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {"command": "x"}}
+    agent.session.add_message("user", "run it")
+    agent.session.add_message("assistant", [tool_use])  # then the process died
+    agent.run("again")
+    sent = model.sent[0]["messages"]
+    assert sent[2]["content"][0]["tool_use_id"] == "toolu_1"
+    assert sent[2]["content"][0]["is_error"] is True and sent[3]["content"] == "again"

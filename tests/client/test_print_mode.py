@@ -97,7 +97,7 @@ async def test_max_credits_stops_before_a_call_that_could_overspend(
                "--output-format", "json")  # fmt: skip
     assert ran.code == 3
     out = ran.json()
-    assert out["is_error"] is True and out["num_turns"] == 2
+    assert out["is_error"] is True and out["num_turns"] == 2 and out["balance"] == 994
     assert out["credits_charged"] == 6 == 1000 - await balance(lctx, account)
     assert "could cost up to 15 credits" in out["error"] and "6 of its 20-credit" in out["error"]
     assert len(fake.requests) == 2  # the third call never reached the model

@@ -85,7 +85,10 @@ class Reply:
             block = self.blocks[-1]
             if block.get("type") == "tool_use":
                 raw = block.pop("_json", "")
-                block["input"] = json.loads(raw) if raw.strip() else {}
+                try:
+                    block["input"] = json.loads(raw) if raw.strip() else {}
+                except ValueError:
+                    self.error = f"the model sent malformed arguments for {block.get('name')}"
         elif kind == "message_delta":
             self.stop_reason = (data.get("delta") or {}).get("stop_reason") or self.stop_reason
         elif kind == "caicaini_charge":
@@ -186,6 +189,7 @@ class Agent:
 
     # -- one prompt ---------------------------------------------------------------------------
     def run(self, prompt: str) -> RunResult:
+        self._answer_dangling_tool_calls()
         self.session.add_message("user", prompt)
         result = RunResult()
         while True:
@@ -203,6 +207,21 @@ class Agent:
             self.session.add_message("user", results)
             if refused:  # the person said no: wait for what they want instead
                 return result
+
+    def _answer_dangling_tool_calls(self) -> None:
+        """A session that stopped between a tool call and its result (a crash, a kill) would
+        be refused by the API: answer those calls as not run."""
+        messages = self.session.state.messages
+        last = messages[-1] if messages else None
+        if last is None or last.get("role") != "assistant" or isinstance(last["content"], str):
+            return
+        uses = [b for b in last["content"] if b.get("type") == "tool_use"]
+        if uses:
+            self.session.add_message("user", [
+                {"type": "tool_result", "tool_use_id": u["id"], "is_error": True,
+                 "content": "not run: the session was interrupted"}
+                for u in uses
+            ])  # fmt: skip
 
     def _call(
         self, result: RunResult, *, tools: bool, extra: list[Any] | None = None
@@ -333,7 +352,11 @@ class Agent:
         elif action == DENY:
             self.io.tool_result(f"denied: {decision.reason}", True)
             return f"Permission denied: {decision.reason}.", True, False
-        outcome = toolbox.run_tool(tool, ws, args)
+        try:
+            outcome = toolbox.run_tool(tool, ws, args)
+        except KeyboardInterrupt:
+            self.io.tool_result("stopped by you", True)
+            return "The user stopped this tool call. Ask them what to do next.", True, True
         shown = outcome.text
         if name == "read_file" and not outcome.is_error:
             shown = f"read {outcome.text.count(chr(10)) + 1} lines"

@@ -51,9 +51,17 @@ def _document(agent: Agent, result: RunResult, error: str | None) -> dict[str, A
         "credits_charged": sum(c.credits_charged for c in charges),
         "request_ids": [c.request_id for c in charges],
         "num_turns": len(charges),
-        "balance": agent.balance,
+        "balance": agent.balance if agent.balance is not None else _balance(agent),
         "session_id": agent.session.id,
         "model": agent.model,
         "is_error": error is not None,
         "error": error,
     }
+
+
+def _balance(agent: Agent) -> int | None:
+    """The balance when no model call reported it (the run stopped before the first)."""
+    try:
+        return int(agent.api.balance()["balance"])
+    except ApiError:
+        return None

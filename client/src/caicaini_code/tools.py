@@ -261,10 +261,10 @@ def bash(ws: Workspace, args: dict[str, Any]) -> ToolResult:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         note = f"timed out after {timeout} s and was killed"
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the person stopped it: kill it all, then stop the turn
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        return ToolResult("the user interrupted the command", is_error=True)
+        raise
     text = capped(output.decode("utf-8", errors="replace"))
     return ToolResult(f"{note}\n{text}".rstrip(), is_error=process.returncode != 0)
 

@@ -165,9 +165,7 @@ async def admit_caller(
             raise PermissionDenied(f"the {rate.plan.name} plan does not include API access")
         if key.allowed_models is not None and rate.model.id not in key.allowed_models:
             raise ModelNotAllowedForKey(f"this API key may not use {rate.model.id}")
-    max_tokens = body.get("max_tokens")
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise InvalidInput("max_tokens: a positive integer is required", field="max_tokens")
+    max_tokens = requested_max_tokens(body)
 
     limits = _limits(caller, rate)
     admission = await state.limiter.admit(limits)
@@ -207,6 +205,13 @@ def _key_capped(key: KeyRecord | None) -> bool:
     return key is not None and (
         key.daily_credit_cap is not None or key.monthly_credit_cap is not None
     )
+
+
+def requested_max_tokens(body: dict[str, Any]) -> int:
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise InvalidInput("max_tokens: a positive integer is required", field="max_tokens")
+    return max_tokens
 
 
 def _limits(caller: Caller, rate: ModelRate) -> Limits:

@@ -14,10 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from caicaini.api_keys.deps import Reader, account_or_key
-from caicaini.errors import InvalidInput
 from caicaini.gateway.edge import read_json
 from caicaini.gateway.metering import input_bound
-from caicaini.gateway.pipeline import resolve_rate
+from caicaini.gateway.pipeline import requested_max_tokens, resolve_rate
 from caicaini.gateway.state import gateway_state
 from caicaini.http.deps import app_context
 from caicaini.ledger.service import LedgerService
@@ -31,9 +30,7 @@ async def quote(request: Request, reader: Reader = Depends(account_or_key)) -> d
     ctx = app_context(request)
     body, size = await read_json(request, ctx.settings.max_body_bytes)
     rate = await resolve_rate(ctx, gateway_state(ctx), reader.id, body.get("model"))
-    max_tokens = body.get("max_tokens")
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise InvalidInput("max_tokens: a positive integer is required", field="max_tokens")
+    max_tokens = requested_max_tokens(body)
     bound = input_bound(size)
     held = max_price(rate, bound, max_tokens)
     async with ctx.read() as session:
