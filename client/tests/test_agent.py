@@ -77,3 +77,42 @@ def test_a_session_left_between_a_tool_call_and_its_result_is_healed(tmp_path: P
     sent = model.sent[0]["messages"]
     assert sent[2]["content"][0]["tool_use_id"] == "toolu_1"
     assert sent[2]["content"][0]["is_error"] is True and sent[3]["content"] == "again"
+
+
+def test_compact_keeps_the_summary_and_every_prompt_verbatim(tmp_path: Path) -> None:
+    model, io = ScriptedModel(), ScriptedIO()
+    model.replies.extend([text_reply("first answer", 1, 99), text_reply("second", 1, 98),
+                          text_reply("We fixed the parser.", 2, 96)])  # fmt: skip
+    agent = agent_for(tmp_path, model, io)
+    agent.run("fix the parser, exactly as I said")
+    agent.run("and keep the tests green")
+    summary = agent.compact()
+    assert summary == "We fixed the parser."
+    assert model.sent[-1]["tool_choice"] == {"type": "none"}
+    [context, ack] = agent.session.state.messages
+    assert "We fixed the parser." in context["content"]
+    assert (
+        "1. fix the parser, exactly as I said\n\n2. and keep the tests green" in context["content"]
+    )
+    assert ack["role"] == "assistant" and agent.session.state.credits == 4
+
+
+def test_a_low_balance_is_warned_about_once(tmp_path: Path) -> None:
+    model, io = ScriptedModel(), ScriptedIO()
+    model.replies.extend([text_reply("a", 1, 150), text_reply("b", 1, 90), text_reply("c", 1, 80)])
+    agent = agent_for(tmp_path, model, io, low_balance=100)
+    for prompt in ("one", "two", "three"):
+        agent.run(prompt)
+    warnings = [line for line in io.shown if "balance is low" in line]
+    assert warnings == ["Your balance is low: 90 credits left. Top up at http://server/billing"]
+
+
+def test_a_charge_the_server_has_not_reported_is_never_guessed(tmp_path: Path) -> None:
+    model, io = ScriptedModel(), ScriptedIO()
+    model.replies.append(text_reply("cut", 1, 99)[:-1])  # no caicaini_charge event
+    agent = agent_for(tmp_path, model, io)
+    agent.api.charge_wait = 0
+    agent.run("hello")
+    assert agent.pending == ["req"] and agent.charges == [] and agent.request_ids == ["req"]
+    assert agent.session.state.turns[-1]["credits_charged"] is None
+    assert any("has not reported this call's charge yet" in line for line in io.shown)

@@ -52,7 +52,7 @@ class CodeRunner:
         env.update(extra)
         return env
 
-    def __call__(self, *args: str, stdin: str = "", timeout: float = 60, **env: str) -> Ran:
+    def __call__(self, *args: str, stdin: str = "", timeout: float = 180, **env: str) -> Ran:
         done = subprocess.run(
             [*CLIENT, *args],
             input=stdin,

@@ -64,6 +64,7 @@ def run_claude(binary: Path, base_url: str, key: str, model: str, home: Path) ->
     return result
 
 
+@pytest.mark.timeout(900)  # a pip install / npm install / a terminal on a busy machine
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("model", [CLAUDE, KIMI])
 async def test_claude_code_streams_through_the_gateway(

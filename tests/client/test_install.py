@@ -49,6 +49,7 @@ def install_and_use(tmp: Path, env: dict[str, str], cwd: Path) -> None:
     assert json.loads(balance.stdout)["balance"] == 1000
 
 
+@pytest.mark.timeout(600)  # a pip install / npm install / a terminal on a busy machine
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the client is what is tested
 async def test_pip_install_brings_only_client_dependencies(
     lctx: AppContext, code: CodeRunner, tmp_path: Path

@@ -70,7 +70,7 @@ async def test_device_login_then_logout_revokes_the_key(lctx: AppContext, code: 
     account = await make_account(lctx, email=f"dev-{time.time_ns()}@example.com", plan="plus")
     process, user_code = await asyncio.to_thread(start_login, code)
     await asyncio.to_thread(approve_in_browser, code.base_url, account.email, user_code)
-    out, err = process.communicate(timeout=30)
+    out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     host = socket.gethostname()
     assert f"Signed in to {code.base_url} with the key “Caicaini Code on {host}”" in out
@@ -96,7 +96,7 @@ async def test_free_plan_login_is_told_there_is_no_api_access(
     account = await make_account(lctx, email=f"free-{time.time_ns()}@example.com")
     process, user_code = await asyncio.to_thread(start_login, code)
     await asyncio.to_thread(refuse_for_free_plan, code.base_url, account.email, user_code)
-    _out, err = process.communicate(timeout=30)
+    _out, err = process.communicate(timeout=120)
     assert process.returncode == 1
     assert "Your Free plan has no API access" in err and "/billing" in err
 

@@ -182,7 +182,10 @@ class Agent:
         self.max_tokens = max_tokens
         self.low_balance = low_balance
         self.balance: int | None = None
-        self.charges: list[Charge] = []  # every model call since this process started
+        self.charges: list[Charge] = []  # every charged model call since this process started
+        self.request_ids: list[str] = []  # every model call, charged or still pending
+        self.pending: list[str] = []  # calls whose charge the server has not reported yet
+        self._quoted = 0
         self.last_turn: int | None = None
         self._warned_low = False
         self.system = system_prompt(workspace.root)
@@ -261,6 +264,7 @@ class Agent:
         if limit is None:
             return
         quote = self.api.quote(raw)
+        self._quoted = quote.max_credits
         if self.budget.spent + quote.max_credits > limit:
             raise BudgetExceeded(quote.max_credits, self.budget.spent, limit)
 
@@ -283,7 +287,17 @@ class Agent:
         return reply, interrupted
 
     def _account(self, charge: Charge | None, request_id: str, result: RunResult) -> None:
-        charge = charge or Charge(request_id, 0, None, None)
+        self.request_ids.append(request_id)
+        if charge is None:  # never guess: say so, and let `usage` show it later
+            self.pending.append(request_id)
+            self.budget.spent += self._quoted  # what it could have cost, to stay on the safe side
+            self.session.append({"type": "turn", "request_id": request_id, "model": self.model,
+                                 "credits_charged": None, "pending": True})  # fmt: skip
+            self.io.warn(
+                f"The server has not reported this call's charge yet (request {request_id}); "
+                "`caicaini-code usage` shows it."
+            )
+            return
         if charge.credits_remaining is None:  # looked up by request id: ask for the balance
             with contextlib.suppress(ApiError):
                 left = int(self.api.balance()["balance"])

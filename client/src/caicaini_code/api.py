@@ -137,6 +137,7 @@ class Api:
         self.base_url = base_url
         self.api_key = api_key
         self.on_retry = on_retry
+        self.charge_wait = 15.0
         headers = {"user-agent": "caicaini-code/0.1", "anthropic-version": ANTHROPIC_VERSION}
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
@@ -189,10 +190,10 @@ class Api:
         )
         return Quote(data["max_credits"], data["balance"], data["units"], data["credits_per_unit"])
 
-    def charge_of(self, request_id: str, *, wait: float = 5.0) -> Charge | None:
+    def charge_of(self, request_id: str) -> Charge | None:
         """The charge of a message that ended without ``caicaini_charge``: the server settles
-        it as the stream closes, so wait (bounded) for the record to appear."""
-        deadline = time.monotonic() + wait
+        it as the stream closes, so wait (``charge_wait`` seconds at most) for the record."""
+        deadline = time.monotonic() + self.charge_wait
         while True:
             try:
                 data = self._request("GET", f"/api/v1/usage/{request_id}")

@@ -2,7 +2,8 @@
 answer, or with ``--output-format json`` one object:
 
     {"result", "credits_charged" (every model call of the run), "request_ids", "num_turns"
-     (model calls), "balance", "session_id", "model", "is_error", "error"}
+     (model calls), "balance", "session_id", "model", "is_error", "error",
+     "pending_request_ids" (calls whose charge the server had not reported: never guessed)}
 
 Nothing is asked: what would need asking is denied unless ``--yes``. Progress (tool calls,
 denials) goes to stderr; stdout carries only the answer. Errors exit non-zero with a clear
@@ -49,8 +50,9 @@ def _document(agent: Agent, result: RunResult, error: str | None) -> dict[str, A
     return {
         "result": result.text,
         "credits_charged": sum(c.credits_charged for c in charges),
-        "request_ids": [c.request_id for c in charges],
-        "num_turns": len(charges),
+        "request_ids": agent.request_ids,
+        "num_turns": len(agent.request_ids),
+        "pending_request_ids": agent.pending,  # charge not reported yet: see `usage`
         "balance": agent.balance if agent.balance is not None else _balance(agent),
         "session_id": agent.session.id,
         "model": agent.model,
