@@ -14,10 +14,6 @@ from caicaini_code.permissions import Permissions
 from caicaini_code.tools import Workspace
 
 
-class UsageError(Exception):
-    pass
-
-
 def _prompt(options: dict[str, Any]) -> str | None:
     """Print mode's prompt: ``-p`` and whatever is piped on stdin, or None (interactive)."""
     prompt = options.get("prompt")
@@ -89,7 +85,9 @@ def _interactive(app: App, api: Any, agent: Agent) -> int:
 
 
 def _default_model(api: Any) -> str:
+    import click
+
     models = api.models()
     if not models:
-        raise UsageError("your plan lists no models")
+        raise click.ClickException("your plan (or this key) allows no model")
     return str(models[0]["id"])
