@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from caicaini.api_keys.service import ApiKeyService, KeyOptions
@@ -13,6 +15,7 @@ from caicaini.audit.service import Actor
 from caicaini.config import Settings
 from caicaini.context import AppContext
 from caicaini.kit.ids import new_id
+from caicaini.kit.sse import SSEDecoder
 from caicaini.ledger.service import LedgerService
 from caicaini.ledger.verify import verify_ledger
 from caicaini.models.accounts import Account
@@ -124,3 +127,22 @@ def message_body(model: str = CLAUDE, text: str = "hello there", **extra: Any) -
         "messages": [{"role": "user", "content": text}],
         **extra,
     }
+
+
+async def read_events(response: httpx.Response) -> list[tuple[str | None, Any]]:
+    decoder = SSEDecoder()
+    out = []
+    async for chunk in response.aiter_bytes():
+        for event in decoder.feed(chunk):
+            out.append((event.event, event.data if event.data == "[DONE]" else event.json()))
+    return out
+
+
+async def settled(ctx: AppContext, account: str) -> UsageRecord:
+    """Wait (bounded) for the stream's settlement, which runs as the response closes."""
+    for _ in range(500):
+        records = await usage_of(ctx, account)
+        if records:
+            return records[0]
+        await asyncio.sleep(0.01)
+    raise AssertionError("the stream was never settled")
