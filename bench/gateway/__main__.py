@@ -31,11 +31,12 @@ THROUGHPUT_SECONDS = int(os.environ.get("BENCH_THROUGHPUT_SECONDS", "8"))  # wit
 N_TTFB = int(os.environ.get("BENCH_N_TTFB", "200"))
 N_STREAMS = int(os.environ.get("BENCH_N_STREAMS", "1000"))
 CONCURRENCY = 32
-# Sequential phases on two accounts (one per endpoint); each throughput run rotates over
-# LOAD_ACCOUNTS more, its warm-up on one more: the plan's 10,000 messages a day bound what one
-# account may send, and a fast gateway sends more than that in a run.
+# Sequential phases on three accounts (one per gateway endpoint); each throughput run rotates
+# over LOAD_ACCOUNTS more, its warm-up on one more: the plan's 10,000 messages a day bound what
+# one account may send, and a fast gateway sends more than that in a run.
+GATEWAY_ENDPOINTS = ("gateway_anthropic", "gateway_openai", "gateway_responses")
 LOAD_ACCOUNTS = 4
-ACCOUNTS = 2 + 2 * (LOAD_ACCOUNTS + 1)
+ACCOUNTS = len(GATEWAY_ENDPOINTS) * (LOAD_ACCOUNTS + 2)
 
 LITELLM_NOTES = [
     f"`{procs.LITELLM_PIN}` in `bench/.venvs/litellm`, started as `litellm --config ... "
@@ -62,13 +63,17 @@ def chat(text: str = "hello benchmark", **extra: Any) -> dict[str, Any]:
             **extra}  # fmt: skip
 
 
+def responses(text: str = "hello benchmark", **extra: Any) -> dict[str, Any]:
+    return {"model": MODEL, "max_output_tokens": 256, "input": text, **extra}
+
+
 SLOW = "[fake output-tokens=20 tokens-per-second=4] hello"
 
 
 def targets(
     fake: procs.Proc, gw: procs.Proc, keys: list[str], lite: procs.Proc | None
 ) -> dict[str, Target]:
-    key, openai_key = keys[:2]
+    key, openai_key, responses_key = keys[: len(GATEWAY_ENDPOINTS)]
     anthropic = {"anthropic-version": "2023-06-01"}
     out = {
         "direct_anthropic": Target("fake /v1/messages", fake.url + "/v1/messages", messages(),
@@ -79,6 +84,8 @@ def targets(
                                     {**anthropic, "x-api-key": key}),
         "gateway_openai": Target("gateway /v1/chat/completions", gw.url + "/v1/chat/completions",
                                  chat(), {"authorization": f"Bearer {openai_key}"}),
+        "gateway_responses": Target("gateway /v1/responses", gw.url + "/v1/responses",
+                                    responses(), {"authorization": f"Bearer {responses_key}"}),
     }  # fmt: skip
     if lite is not None:
         out["litellm_openai"] = Target(
@@ -102,7 +109,10 @@ def rekeyed(target: Target, key: str) -> Target:
 
 
 def streaming(target: Target, text: str = "hello stream") -> Target:
-    body = dict(target.body, stream=True, messages=[{"role": "user", "content": text}])
+    if "input" in target.body:  # the Responses API
+        body = dict(target.body, stream=True, input=text)
+    else:
+        body = dict(target.body, stream=True, messages=[{"role": "user", "content": text}])
     return Target(target.name + " (stream)", target.url, body, target.headers)
 
 
@@ -122,10 +132,10 @@ async def throughput(
 
 def load_targets(t: dict[str, Target], keys: list[str]) -> dict[str, tuple[list[Target], Target]]:
     """Each throughput run's targets and warm-up: the gateway's on accounts of their own
-    (``keys[2:]``), the others as they are."""
+    (the keys after the sequential phases' ones), the others as they are."""
     out = {name: ([target], target) for name, target in t.items()}
-    spare = iter(keys[2:])
-    for name in ("gateway_anthropic", "gateway_openai"):
+    spare = iter(keys[len(GATEWAY_ENDPOINTS) :])
+    for name in GATEWAY_ENDPOINTS:
         if name in t:
             rotation = [rekeyed(t[name], next(spare)) for _ in range(LOAD_ACCOUNTS)]
             out[name] = (rotation, rekeyed(t[name], next(spare)))
@@ -140,14 +150,19 @@ async def measure(
     for name, target in t.items():
         n = N_LATENCY if not name.startswith("litellm") else max(200, N_LATENCY // 2)
         print(f"latency c=1: {target.name} x{n}", flush=True)
+        cpu = gw.cpu_seconds()
         results["latency"][name] = summary_ms(await load.latencies(target, n))
-    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
+        if name.startswith("gateway"):  # the gateway's CPU per message (warm-up included)
+            per = (gw.cpu_seconds() - cpu) / (n + load.WARMUP)
+            results["latency"][name]["cpu_ms"] = round(per * 1000, 3)
+    results["responses"] = await compare_responses(t)
+    for name in ("direct_anthropic", *GATEWAY_ENDPOINTS, "litellm_openai"):
         if name in t:
             total = N_THROUGHPUT if not name.startswith("litellm") else max(300, N_THROUGHPUT // 3)
             print(f"throughput c={CONCURRENCY}: {t[name].name} x{total}", flush=True)
             rotation, warm = loads[name]
             results["throughput"][name] = await throughput(rotation, total, warm)
-    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
+    for name in ("direct_anthropic", *GATEWAY_ENDPOINTS, "litellm_openai"):
         if name in t:
             print(f"ttfb: {t[name].name} x{N_TTFB}", flush=True)
             results["ttfb"][name] = summary_ms(await load.ttfb(streaming(t[name]), N_TTFB))
@@ -160,15 +175,25 @@ async def measure(
     return results
 
 
+async def compare_responses(t: dict[str, Target]) -> dict[str, Any]:
+    """The Responses API against Chat Completions, in the same minutes: requests to the
+    direct upstream and to both endpoints in turn (ABCABC...), so that drift between phases
+    (other load on the machine) weighs on all three alike."""
+    names = ("direct_anthropic", "gateway_openai", "gateway_responses")
+    print(f"interleaved latency c=1: {', '.join(t[n].name for n in names)} x{N_LATENCY}")
+    samples = await load.interleaved_latencies([t[name] for name in names], N_LATENCY)
+    return {name: summary_ms(rows) for name, rows in zip(names, samples, strict=True)}
+
+
 async def measure_postgres(t: dict[str, Target], keys: list[str]) -> dict[str, Any]:
     """The gateway on PostgreSQL: latency, throughput and time to first byte (the direct
     calls again, for a baseline taken in the same minutes)."""
     results: dict[str, Any] = {"latency": {}, "throughput": {}, "ttfb": {}}
     loads = load_targets(t, keys)
-    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai"):
+    for name in ("direct_anthropic", *GATEWAY_ENDPOINTS):
         print(f"postgres latency c=1: {t[name].name} x{N_LATENCY}", flush=True)
         results["latency"][name] = summary_ms(await load.latencies(t[name], N_LATENCY))
-    for name in ("gateway_anthropic", "gateway_openai"):
+    for name in GATEWAY_ENDPOINTS:
         print(f"postgres throughput c={CONCURRENCY}: {t[name].name} x{N_THROUGHPUT}", flush=True)
         rotation, warm = loads[name]
         results["throughput"][name] = await throughput(rotation, N_THROUGHPUT, warm)

@@ -53,16 +53,29 @@ async def _one(http: httpx.AsyncClient, target: Target) -> None:
         raise RuntimeError(f"{target.name}: HTTP {r.status_code}: {r.text[:300]}")
 
 
-async def latencies(target: Target, n: int, warmup: int = 50) -> list[float]:
+WARMUP = 50
+
+
+async def latencies(target: Target, n: int, warmup: int = WARMUP) -> list[float]:
     """Sequential requests (concurrency 1); seconds per request."""
-    samples = []
+    return (await interleaved_latencies([target], n, warmup))[0]
+
+
+async def interleaved_latencies(
+    targets: list[Target], n: int, warmup: int = WARMUP
+) -> list[list[float]]:
+    """Sequential requests (concurrency 1) to each target in turn, ``n`` each; seconds per
+    request, per target."""
+    samples: list[list[float]] = [[] for _ in targets]
     async with client(4) as http:
         for _ in range(warmup):
-            await _one(http, target)
+            for target in targets:
+                await _one(http, target)
         for _ in range(n):
-            started = time.perf_counter()
-            await _one(http, target)
-            samples.append(time.perf_counter() - started)
+            for target, rows in zip(targets, samples, strict=True):
+                started = time.perf_counter()
+                await _one(http, target)
+                rows.append(time.perf_counter() - started)
     return samples
 
 

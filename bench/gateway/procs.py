@@ -59,6 +59,17 @@ class Proc:
                 continue
         return total
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far of the process and its children (``/proc/*/stat``)."""
+        ticks = 0
+        for pid in [self.pid, *_children(self.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.popen.terminate()
         try:

@@ -10,13 +10,16 @@ NAMES = {
     "direct_openai": "fake upstream directly, /v1/chat/completions",
     "gateway_anthropic": "Caicaini gateway, /v1/messages",
     "gateway_openai": "Caicaini gateway, /v1/chat/completions (translated to Anthropic)",
+    "gateway_responses": "Caicaini gateway, /v1/responses (translated to Anthropic)",
     "litellm_openai": "LiteLLM proxy, /v1/chat/completions (to Anthropic)",
 }
 BASELINE = {
     "gateway_anthropic": "direct_anthropic",
     "gateway_openai": "direct_anthropic",
+    "gateway_responses": "direct_anthropic",
     "litellm_openai": "direct_anthropic",
 }
+RESPONSES_MARGIN = 0.10  # the Responses API's overhead may exceed Chat Completions' by 10%
 
 
 # Phase timers (temporary perf_counter probes around admit / hold / upstream / settle) and
@@ -205,6 +208,53 @@ def _verdict(results: dict[str, Any]) -> str:
     return text
 
 
+def _responses(results: dict[str, Any]) -> list[str]:
+    """The Responses API against Chat Completions: the same minutes, requests in turn."""
+    rows = results.get("responses")
+    lines = ["", "## The Responses API against Chat Completions", ""]
+    if not rows:
+        return [*lines, "Not measured in this run."]
+    lines += ["Requests at concurrency 1 to the fake upstream directly, the Chat Completions "
+              "endpoint and the Responses API endpoint in turn (one each, round after round), "
+              "so that whatever else loads the machine weighs on all three alike. Both "
+              "endpoints translate to the same canonical call and meter it the same way.", "",
+              "| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for name, row in rows.items():
+        lines.append(
+            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{_overhead(rows, name, 'p50_ms')} | {_overhead(rows, name, 'p99_ms')} | {row['n']} |"
+        )
+    lat, thr = results["latency"], results["throughput"]
+    cpu = {name: lat[name]["cpu_ms"] for name in ("gateway_openai", "gateway_responses")
+           if "cpu_ms" in lat.get(name, {})}  # fmt: skip
+    if len(cpu) == 2:
+        lines += ["", f"Gateway CPU per message over the sequential runs above: "
+                      f"{cpu['gateway_openai']:.3f} ms (Chat Completions), "
+                      f"{cpu['gateway_responses']:.3f} ms (Responses API)."]  # fmt: skip
+    if "gateway_openai" in thr and "gateway_responses" in thr:
+        lines += ["", f"Throughput at concurrency {thr['gateway_responses']['concurrency']}: "
+                      f"{thr['gateway_responses']['rps']:.0f} requests/s (Responses API) "
+                      f"against {thr['gateway_openai']['rps']:.0f} (Chat Completions), "
+                      "measured one after the other."]  # fmt: skip
+    return lines
+
+
+def _responses_verdict(results: dict[str, Any]) -> str:
+    rows = results.get("responses") or {}
+    if not {"direct_anthropic", "gateway_openai", "gateway_responses"} <= rows.keys():
+        return ""
+    base = rows["direct_anthropic"]["p50_ms"]
+    chat = rows["gateway_openai"]["p50_ms"] - base
+    resp = rows["gateway_responses"]["p50_ms"] - base
+    ok = resp <= chat * (1 + RESPONSES_MARGIN)
+    verdict = "met" if ok else "**not met**"
+    return (
+        f" The Responses API's p50 overhead within {RESPONSES_MARGIN:.0%} of Chat Completions' "
+        f"(measured in turn): {verdict} ({resp:+.2f} ms against {chat:+.2f} ms)."
+    )
+
+
 def _load_note(thr: dict[str, Any]) -> str:
     tools = {row.get("tool", "httpx") for row in thr.values()}
     if tools == {"wrk"}:
@@ -318,8 +368,9 @@ def write_results(results: dict[str, Any], path: Path) -> None:
     for name, row in results["streams"].items():
         for kind, count in row.get("error_kinds", {}).items():
             lines.append(f"\n{NAMES.get(name, name)}: {count} x {kind}")
+    lines += _responses(results)
     lines += _postgres(results.get("postgres"))
-    lines += ["", "## Targets", "", _verdict(results)]
+    lines += ["", "## Targets", "", _verdict(results) + _responses_verdict(results)]
     lines += ["", "## Where the gateway's time goes"]
     for paragraph in ANALYSIS:
         lines += ["", paragraph]
