@@ -11,6 +11,7 @@ without npm the test is skipped."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from caicaini.context import AppContext
@@ -33,29 +35,29 @@ from tests.gateway.support import (
     issue_key,
     usage_of,
 )
+from tests.web.helpers import catalogue, login, make_account
 
 CODEX_VERSION = "0.171.0"
 CODEX = f"@openai/codex@{CODEX_VERSION}"
 KEY_VARIABLE = "CAICAINI_API_KEY"
 
 
+README = Path(__file__).parents[2] / "README.md"
+README_URL = "http://127.0.0.1:8000"  # what ``make run`` serves, in the README's example
+
+
+def documented_config() -> str:
+    """The configuration the README documents for Codex (``~/.codex/config.toml``)."""
+    section = README.read_text().split("### Codex CLI", 1)[1]
+    return section.split("```toml\n", 1)[1].split("```", 1)[0]
+
+
 def codex_config(base_url: str, model: str) -> str:
-    """The configuration the README documents (``~/.codex/config.toml``)."""
-    return f"""\
-model = "{model}"
-model_provider = "caicaini"
-web_search = "disabled"
-check_for_update_on_startup = false
-
-[analytics]
-enabled = false
-
-[model_providers.caicaini]
-name = "Caicaini"
-base_url = "{base_url}/v1"
-env_key = "{KEY_VARIABLE}"
-wire_api = "responses"
-"""
+    """The documented configuration for this server and model, plus what keeps a test run
+    off the network (no update check, no analytics)."""
+    config = documented_config().replace(README_URL, base_url)
+    config = config.replace('model = "claude-sonnet-4-5"', f'model = "{model}"', 1)
+    return f"check_for_update_on_startup = false\n{config}\n[analytics]\nenabled = false\n"
 
 
 @pytest.fixture(scope="session")
@@ -123,3 +125,17 @@ async def test_codex_exec_completes_a_turn_with_a_tool_call(
     assert usage["output_tokens"] == sum(r.output_tokens for r in records)
     assert await balance(lctx, account) == 1000 - sum(r.credits_charged for r in records)
     await assert_books_balance(lctx)
+
+
+async def test_the_key_page_shows_the_readmes_codex_configuration(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    await catalogue(ctx)
+    await make_account(ctx, plan="plus")
+    await login(client)
+    page = await client.get("/keys")
+    section = page.text.split('id="codex"', 1)[1]
+    shown = html.unescape(section.split('<pre class="code">', 1)[1].split("</pre>", 1)[0])
+    base_url = ctx.settings.public_url.rstrip("/")
+    assert shown == documented_config().replace(README_URL, base_url).rstrip("\n")
+    assert f'base_url = "{base_url}/v1"' in shown and 'wire_api = "responses"' in shown
