@@ -214,17 +214,13 @@ def _responses(results: dict[str, Any]) -> list[str]:
     lines = ["", "## The Responses API against Chat Completions", ""]
     if not rows:
         return [*lines, "Not measured in this run."]
-    lines += ["Requests at concurrency 1 to the fake upstream directly, the Chat Completions "
-              "endpoint and the Responses API endpoint in turn (one each, round after round), "
-              "so that whatever else loads the machine weighs on all three alike. Both "
-              "endpoints translate to the same canonical call and meter it the same way.", "",
-              "| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    for name, row in rows.items():
-        lines.append(
-            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{_overhead(rows, name, 'p50_ms')} | {_overhead(rows, name, 'p99_ms')} | {row['n']} |"
-        )
+    lines += [
+        "Requests at concurrency 1 to the fake upstream directly, the Chat Completions "
+        "endpoint and the Responses API endpoint in turn (one each, round after round), "
+        "so that whatever else loads the machine weighs on all three alike. Both "
+        "endpoints translate to the same canonical call and meter it the same way."
+    ]
+    lines += ["", *_latency_table(rows)]  # fmt: skip
     lat, thr = results["latency"], results["throughput"]
     cpu = {name: lat[name]["cpu_ms"] for name in ("gateway_openai", "gateway_responses")
            if "cpu_ms" in lat.get(name, {})}  # fmt: skip
@@ -272,6 +268,17 @@ def _overhead(rows: dict[str, Any], name: str, field: str) -> str:
     return f"{rows[name][field] - rows[base][field]:+.2f}"
 
 
+def _latency_table(rows: dict[str, Any]) -> list[str]:
+    lines = ["| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for name, row in rows.items():
+        lines.append(
+            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{_overhead(rows, name, 'p50_ms')} | {_overhead(rows, name, 'p99_ms')} | {row['n']} |"
+        )
+    return lines
+
+
 def _postgres(pg: dict[str, Any] | None) -> list[str]:
     lines = ["", "## The gateway on PostgreSQL", ""]
     if not pg:
@@ -279,15 +286,7 @@ def _postgres(pg: dict[str, Any] | None) -> list[str]:
     lines += ["Same machine and load, the gateway on a scratch PostgreSQL 15 database "
               "(127.0.0.1, created for the run and dropped after it; default server settings, "
               "so every commit is flushed to disk). The direct calls were measured again in the "
-              "same minutes as the baseline.", "",
-              "| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    lat = pg["latency"]
-    for name, row in lat.items():
-        lines.append(
-            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{_overhead(lat, name, 'p50_ms')} | {_overhead(lat, name, 'p99_ms')} | {row['n']} |"
-        )
+              "same minutes as the baseline.", "", *_latency_table(pg["latency"])]  # fmt: skip
     lines += ["", "| throughput at concurrency 32 | requests/s | requests | errors |",
               "| --- | ---: | ---: | ---: |"]  # fmt: skip
     for name, row in pg["throughput"].items():
@@ -326,15 +325,8 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         "",
         "## Latency at concurrency 1 (non-streaming)",
         "",
-        "| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *_latency_table(results["latency"]),
     ]
-    lat = results["latency"]
-    for name, row in lat.items():
-        lines.append(
-            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{_overhead(lat, name, 'p50_ms')} | {_overhead(lat, name, 'p99_ms')} | {row['n']} |"
-        )
     lines += ["", "## Throughput at concurrency 32 (non-streaming)", "",
               "| target | requests/s | requests | errors |",
               "| --- | ---: | ---: | ---: |"]  # fmt: skip

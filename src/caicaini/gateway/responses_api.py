@@ -60,7 +60,7 @@ async def responses_sse(stream: MeteredEvents, req: ResponsesRequest) -> AsyncIt
     """The Responses API's named events; the last one carries the charge (``caicaini``)."""
     translator = AnthropicToResponsesStream(req)
     async for event in stream:
-        if event is None:
+        if event is None or event.get("type") == "ping":  # bytes on the wire for proxies' timers
             yield KEEP_ALIVE
             continue
         for out in translator.feed(event):

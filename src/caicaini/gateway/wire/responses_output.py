@@ -46,6 +46,14 @@ INCOMPLETE = {
 # Canonical (Anthropic) error types → the Responses API's error codes (Codex waits and retries
 # on rate_limit_exceeded, retries server_error).
 ERROR_CODES = {"rate_limit_error": "rate_limit_exceeded", "invalid_request_error": "invalid_prompt"}
+# A canonical delta → (the block it belongs to, its field, the event, the event's other fields)
+DELTAS: dict[Any, tuple[str, str, str, dict[str, Any]]] = {
+    "text_delta": ("text", "text", "response.output_text.delta",
+                   {"content_index": 0, "logprobs": ()}),
+    "input_json_delta": ("tool", "partial_json", "response.function_call_arguments.delta", {}),
+    "thinking_delta": ("thinking", "thinking", "response.reasoning_summary_text.delta",
+                       {"summary_index": 0}),
+}  # fmt: skip
 TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
@@ -290,45 +298,17 @@ class AnthropicToResponsesStream:
         state, kind = self._block, delta.get("type")
         if state is None:
             return []
-        if kind == "text_delta" and state.kind == "text":
-            piece = delta.get("text") or ""
-            state.pieces.append(piece)
-            return [
-                self._event(
-                    "response.output_text.delta",
-                    item_id=state.item_id,
-                    output_index=state.index,
-                    content_index=0,
-                    delta=piece,
-                    logprobs=[],
-                )
-            ]
-        if kind == "input_json_delta" and state.kind == "tool":
-            piece = delta.get("partial_json") or ""
-            state.pieces.append(piece)
-            return [
-                self._event(
-                    "response.function_call_arguments.delta",
-                    item_id=state.item_id,
-                    output_index=state.index,
-                    delta=piece,
-                )
-            ]
-        if kind == "thinking_delta" and state.kind == "thinking":
-            piece = delta.get("thinking") or ""
-            state.pieces.append(piece)
-            return [
-                self._event(
-                    "response.reasoning_summary_text.delta",
-                    item_id=state.item_id,
-                    output_index=state.index,
-                    summary_index=0,
-                    delta=piece,
-                )
-            ]
         if kind == "signature_delta" and state.kind == "thinking":
             state.signature += delta.get("signature") or ""
-        return []
+            return []
+        spec = DELTAS.get(kind)
+        if spec is None or spec[0] != state.kind:
+            return []
+        _block, field, name, extra = spec
+        piece = delta.get(field) or ""
+        state.pieces.append(piece)
+        at = {"item_id": state.item_id, "output_index": state.index}
+        return [self._event(name, **at, **extra, delta=piece)]
 
     def _stop(self) -> list[Event]:
         state, self._block = self._block, None
