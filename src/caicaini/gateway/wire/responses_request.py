@@ -78,13 +78,6 @@ def responses_request_to_anthropic(raw: dict[str, Any]) -> ResponsesRequest:
         raise InvalidInput(f"background: {NOT_STORED}; call without it", field="background")
     _check_text_format(raw.get("text"))
     metadata = _metadata(raw.get("metadata"))
-    limit = raw.get("max_output_tokens")
-    if limit is None:
-        limit = DEFAULT_MAX_OUTPUT_TOKENS
-    elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise InvalidInput(
-            "max_output_tokens: a positive integer is required", field="max_output_tokens"
-        )
     turns = CanonicalTurns()
     instructions = raw.get("instructions")
     if instructions is not None:
@@ -97,18 +90,36 @@ def responses_request_to_anthropic(raw: dict[str, Any]) -> ResponsesRequest:
     _input(turns, raw.get("input"), namespaces)
     if not turns.messages:
         raise InvalidInput("input: there is no message to answer", field="input")
-    body = turns.body(raw.get("model"), limit)
+    body = turns.body(raw.get("model"), _max_output_tokens(raw))
     if flags["stream"]:
         body["stream"] = True
     sampling_to_anthropic(raw, body)
     choice = raw.get("tool_choice")
     _check_tool_choice(choice)
     tools_to_anthropic(body, functions, choice, flags["parallel_tool_calls"])
-    echo = {
-        "instructions": instructions,
+    echo = _echo(raw, metadata, parallel=flags["parallel_tool_calls"] is not False)
+    return ResponsesRequest(body, str(raw.get("model")), flags["stream"] is True, echo, namespaces)
+
+
+def _max_output_tokens(raw: dict[str, Any]) -> int:
+    limit = raw.get("max_output_tokens")
+    if limit is None:
+        return DEFAULT_MAX_OUTPUT_TOKENS
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidInput(
+            "max_output_tokens: a positive integer is required", field="max_output_tokens"
+        )
+    return limit
+
+
+def _echo(raw: dict[str, Any], metadata: dict[str, str], *, parallel: bool) -> dict[str, Any]:
+    """The request's parameters as a response object repeats them (OpenAI's defaults)."""
+    choice = raw.get("tool_choice")
+    return {
+        "instructions": raw.get("instructions"),
         "max_output_tokens": raw.get("max_output_tokens"),
         "metadata": metadata,
-        "parallel_tool_calls": flags["parallel_tool_calls"] is not False,
+        "parallel_tool_calls": parallel,
         "previous_response_id": None,
         "reasoning": raw.get("reasoning") or {"effort": None, "summary": None},
         "store": False,
@@ -120,7 +131,6 @@ def responses_request_to_anthropic(raw: dict[str, Any]) -> ResponsesRequest:
         "truncation": raw.get("truncation") or "disabled",
         "user": raw.get("user"),
     }
-    return ResponsesRequest(body, str(raw.get("model")), flags["stream"] is True, echo, namespaces)
 
 
 def _flag(raw: dict[str, Any], name: str) -> bool | None:
