@@ -30,6 +30,7 @@ N_THROUGHPUT = int(os.environ.get("BENCH_N_THROUGHPUT", "3000"))  # without wrk
 THROUGHPUT_SECONDS = int(os.environ.get("BENCH_THROUGHPUT_SECONDS", "8"))  # with wrk
 N_TTFB = int(os.environ.get("BENCH_N_TTFB", "200"))
 N_STREAMS = int(os.environ.get("BENCH_N_STREAMS", "1000"))
+COMPARE_ROUNDS = 10  # the Responses API against Chat Completions: blocks in turn
 CONCURRENCY = 32
 # Sequential phases on three accounts (one per gateway endpoint); each throughput run rotates
 # over LOAD_ACCOUNTS more, its warm-up on one more: the plan's 10,000 messages a day bound what
@@ -150,12 +151,8 @@ async def measure(
     for name, target in t.items():
         n = N_LATENCY if not name.startswith("litellm") else max(200, N_LATENCY // 2)
         print(f"latency c=1: {target.name} x{n}", flush=True)
-        cpu = gw.cpu_seconds()
         results["latency"][name] = summary_ms(await load.latencies(target, n))
-        if name.startswith("gateway"):  # the gateway's CPU per message (warm-up included)
-            per = (gw.cpu_seconds() - cpu) / (n + load.WARMUP)
-            results["latency"][name]["cpu_ms"] = round(per * 1000, 3)
-    results["responses"] = await compare_responses(t)
+    results["responses"] = await compare_responses(t, gw)
     for name in ("direct_anthropic", *GATEWAY_ENDPOINTS, "litellm_openai"):
         if name in t:
             total = N_THROUGHPUT if not name.startswith("litellm") else max(300, N_THROUGHPUT // 3)
@@ -175,14 +172,18 @@ async def measure(
     return results
 
 
-async def compare_responses(t: dict[str, Target]) -> dict[str, Any]:
-    """The Responses API against Chat Completions, in the same minutes: requests to the
-    direct upstream and to both endpoints in turn (ABCABC...), so that drift between phases
-    (other load on the machine) weighs on all three alike."""
+async def compare_responses(t: dict[str, Target], gw: procs.Proc) -> dict[str, Any]:
+    """The Responses API against Chat Completions in the same minutes: blocks of requests to
+    the direct upstream and to both endpoints in turn (ABCABC...), with the gateway's CPU
+    per message from the same blocks."""
     names = ("direct_anthropic", "gateway_openai", "gateway_responses")
-    print(f"interleaved latency c=1: {', '.join(t[n].name for n in names)} x{N_LATENCY}")
-    samples = await load.interleaved_latencies([t[name] for name in names], N_LATENCY)
-    return {name: summary_ms(rows) for name, rows in zip(names, samples, strict=True)}
+    rounds, block = COMPARE_ROUNDS, max(1, N_LATENCY // COMPARE_ROUNDS)
+    print(f"alternating c=1: {', '.join(t[n].name for n in names)}: {rounds} x {block} each")
+    rows = await load.alternating([t[n] for n in names], rounds, block, gw.cpu_seconds)
+    out = {name: {**summary_ms(row["samples"]), "cpu_ms": row["cpu_ms"]}
+           for name, row in zip(names, rows, strict=True)}  # fmt: skip
+    out["direct_anthropic"].pop("cpu_ms")  # the gateway is idle then
+    return out
 
 
 async def measure_postgres(t: dict[str, Target], keys: list[str]) -> dict[str, Any]:
@@ -227,7 +228,7 @@ def machine() -> dict[str, Any]:
             model = line.split(":", 1)[1].strip()
             break
     return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "kernel": platform.release(),
+            "kernel": platform.release(), "load": round(os.getloadavg()[1], 1),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}  # fmt: skip
 
 
@@ -238,6 +239,7 @@ def main() -> None:
             json.loads((out / "results.json").read_text()), procs.ROOT / "bench" / "RESULTS.md"
         )
         return
+    load_before = round(os.getloadavg()[1], 1)  # other work on the machine, for the report
     root = Path(tempfile.mkdtemp(prefix="caicaini-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     started: list[procs.Proc] = []
@@ -255,7 +257,7 @@ def main() -> None:
             if proc is not None:
                 proc.stop()
         results["postgres"] = run_postgres(root, fake, out)
-        results["machine"] = machine()
+        results["machine"] = {**machine(), "load_before": load_before}
         results["litellm"] = {"available": lite is not None, "pin": procs.LITELLM_PIN,
                               "notes": LITELLM_NOTES}  # fmt: skip
         (out / "results.json").write_text(json.dumps(results, indent=2))

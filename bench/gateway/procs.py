@@ -60,15 +60,16 @@ class Proc:
         return total
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time so far of the process and its children (``/proc/*/stat``)."""
-        ticks = 0
+        """CPU time so far of the process's threads and its children's, to the nanosecond
+        (``/proc/<pid>/task/*/schedstat``: /proc/<pid>/stat counts 10 ms ticks)."""
+        total = 0
         for pid in [self.pid, *_children(self.pid)]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+            for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+                try:
+                    total += int(stat.read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    continue  # a thread that ended meanwhile
+        return total / 1e9
 
     def stop(self) -> None:
         self.popen.terminate()
