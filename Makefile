@@ -7,16 +7,16 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check bench fmt clean
+.PHONY: help install run test check bench bench-client fmt clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml client/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./client
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create the virtualenv (if missing) and install the locked dependencies
@@ -30,18 +30,22 @@ test: install ## Run the whole test suite (SQLite and, when reachable, PostgreSQ
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: install ## Lint, format check, types, import layering, migrations in sync
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench client
+	$(BIN)/ruff format --check src tests bench client
 	$(BIN)/mypy
+	cd client && ../$(BIN)/mypy
 	$(BIN)/lint-imports
 	CAICAINI_DATA_DIR=$$(mktemp -d) sh -c '$(BIN)/alembic upgrade head && $(BIN)/alembic check'
 
 bench: install ## Run the benchmarks under bench/ and print the figures
 	$(BIN)/python -m bench.gateway
 
+bench-client: install ## Measure Caicaini Code (start-up, print mode end to end) into bench/client/RESULTS.md
+	$(BIN)/python -m bench.client
+
 fmt: install ## Format the code
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench client
+	$(BIN)/ruff check --fix src tests bench client
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var

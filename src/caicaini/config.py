@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     smtp_url: str = ""
     mail_from: str = "Caicaini <no-reply@caicaini.local>"
+    # Published on the contact and privacy pages.
+    support_email: str = "support@caicaini.local"
 
     anthropic_base_url: str = ""
     anthropic_api_key: str = ""
@@ -52,6 +54,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 900
     hold_ttl_seconds: int = 900
+    # The terminal client's device-code sign-in: how long a code lives, how often to poll.
+    device_code_ttl_seconds: int = 600
+    device_poll_interval_seconds: int = 5
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024)

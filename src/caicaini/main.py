@@ -42,13 +42,18 @@ ROUTER_MODULES = [
     "caicaini.payments.endpoints",
     "caicaini.gateway.models_api",
     "caicaini.gateway.usage_api",
+    "caicaini.guardrails.endpoints",
     "caicaini.api_keys.endpoints",
+    "caicaini.devices.endpoints",
+    "caicaini.gateway.quote_api",
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
+    "caicaini.devices.pages",
+    "caicaini.web.guardrail_pages",
     "caicaini.console.pages",
 ]
 

@@ -167,7 +167,8 @@ async def test_suspension_disables_keys_and_closure_revokes_them(
             account, "suspended", "abuse", operator
         )
     r = await client.post("/v1/messages", json=message_body(), headers=headers)
-    assert r.status_code == 401 and key not in r.text
+    # Refused, and the key's holder is told why (the terminal client says so).
+    assert r.status_code == 403 and "account is suspended" in r.text and key not in r.text
     async with kctx.transaction() as session:
         await ClosureService(session, kctx.clock, kctx.settings).set_status(
             account, "active", "", operator

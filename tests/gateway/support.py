@@ -39,12 +39,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def gateway_settings(
     db_url: str, data_dir: Path, fake: FakeUpstreamServer, **overrides: Any
 ) -> Settings:
+    values: dict[str, Any] = {"device_poll_interval_seconds": 1, **overrides}
     return make_settings(
         db_url,
         data_dir,
         anthropic_base_url=fake.anthropic_base_url,
         moonshot_base_url=fake.openai_base_url,
-        **overrides,
+        **values,
     )
 
 

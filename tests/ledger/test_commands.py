@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from caicaini.cli import app
@@ -75,6 +75,23 @@ def test_grant_then_show_then_verify(env: Path) -> None:
     ]
     code, out, _ = _run("ledger", "verify")
     assert code == 0 and "balanced" in out
+
+
+def test_a_grant_notifies_the_customer(env: Path) -> None:
+    from caicaini.models.mail import OutboxEmail
+
+    _with_ctx(env, lambda ctx: make_account(ctx, "alice@example.com"))
+    args = ("--email", "alice@example.com", "--amount", "250", "--reason", "goodwill")
+    assert _run("credits", "grant", *args)[0] == 0
+
+    async def mails(ctx: AppContext) -> list[tuple[str, str]]:
+        async with ctx.read() as session:
+            rows = await session.execute(select(OutboxEmail.subject, OutboxEmail.body_text))
+            return [(s, b) for s, b in rows]
+
+    [(subject, body)] = _with_ctx(env, mails)
+    assert subject == "We added 250 credits to your Caicaini balance"
+    assert "Reason: goodwill" in body and "Your balance is now 250 credits." in body
 
 
 def test_unknown_email_and_missing_reason_fail_clearly(env: Path) -> None:

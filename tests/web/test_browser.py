@@ -63,3 +63,29 @@ async def test_sign_up_verify_login_dashboard(live_server: str, ctx: AppContext)
         signals = [(s.kind, s.event) for s in (await session.scalars(select(AccountSignal))).all()]
     # The page's script computed the fingerprint; the login on the same device adds no row.
     assert sorted(signals) == [("device", "signup"), ("ip", "signup")]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_navigation_collapses_into_a_menu_at_phone_width(live_server: str) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            wide = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await wide.goto(f"{live_server}/pricing")
+            assert not await wide.is_visible(".menu-toggle")
+            assert await wide.is_visible(".site-nav >> text=Status")
+            assert await wide.get_attribute(".site-nav >> text=Pricing", "aria-current") == "page"
+
+            phone = await browser.new_page(viewport={"width": 390, "height": 800})
+            await phone.goto(f"{live_server}/pricing")
+            assert not await phone.is_visible(".site-nav >> text=Status")
+            await phone.click(".menu-toggle")
+            assert await phone.get_attribute(".menu-toggle", "aria-expanded") == "true"
+            assert await phone.is_visible(".site-nav >> text=Status")
+            await phone.keyboard.press("Escape")
+            assert not await phone.is_visible(".site-nav >> text=Status")
+            width = await phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390
+        finally:
+            await browser.close()

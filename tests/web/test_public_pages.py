@@ -107,3 +107,21 @@ async def test_status_with_no_traffic_is_operational(client: httpx.AsyncClient) 
     page = await client.get("/status")
     assert page.status_code == 200
     assert "All provider routes are operational" in page.text
+
+
+async def test_privacy_policy_says_what_why_and_how_long(client: httpx.AsyncClient) -> None:
+    page = await client.get("/privacy")
+    assert page.status_code == 200
+    for section in ("account-data", "signals", "usage-metadata", "chat-history", "payments"):
+        assert f'id="{section}"' in page.text
+    assert page.text.count("<dt>Why</dt>") == page.text.count("<dt>How long</dt>") >= 5
+    assert "365 days" in page.text  # the audit retention setting, not a copy of it
+    terms = await client.get("/terms")
+    assert '<a href="/privacy">Privacy Policy</a>' in terms.text  # Terms §4 points here
+
+
+async def test_contact_page_gives_the_support_address(client: httpx.AsyncClient) -> None:
+    page = await client.get("/contact")
+    assert page.status_code == 200
+    assert 'href="mailto:support@caicaini.local"' in page.text
+    assert "http://testserver/v1/keys/report-leak" in page.text

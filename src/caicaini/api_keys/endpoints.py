@@ -1,4 +1,6 @@
-"""Key management for the owner (``/api/v1/keys``, session auth) and the public leak report."""
+"""Key management for the owner (``/api/v1/keys``: created and revoked with the session, listed
+with the session or a key; a key may revoke itself at ``/api/v1/keys/current``) and the public
+leak report."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from caicaini.accounts.deps import CurrentAccount, current_account, require_csrf
+from caicaini.accounts.deps import CurrentAccount, require_csrf
+from caicaini.api_keys.deps import Reader, account_or_key, api_key_only
 from caicaini.api_keys.schemas import CreatedKey, CreateKey, KeyList, KeyOut, LeakReport
 from caicaini.api_keys.service import ApiKeyService, KeyOptions
 from caicaini.audit.service import Actor
@@ -40,14 +43,25 @@ async def create_key(
 
 
 @router.get("/api/v1/keys", response_model=KeyList)
-async def list_keys(
-    request: Request, account: CurrentAccount = Depends(current_account)
-) -> KeyList:
+async def list_keys(request: Request, account: Reader = Depends(account_or_key)) -> KeyList:
     ctx = app_context(request)
     async with ctx.transaction() as session:
         keys = await ApiKeyService(session, ctx.clock).list_keys(account.id)
     now = ctx.clock.now()
     return KeyList(data=[KeyOut.of(k, now) for k in keys])
+
+
+@router.delete("/api/v1/keys/current", response_model=KeyOut)
+async def revoke_calling_key(request: Request, caller: Reader = Depends(api_key_only)) -> KeyOut:
+    """The key revokes itself (``caicaini-code logout``): the one change a key may make."""
+    ctx = app_context(request)
+    assert caller.key_id is not None
+    actor = Actor("api_key", caller.key_id, client_ip(request))
+    async with ctx.transaction() as session:
+        key = await ApiKeyService(session, ctx.clock).revoke(
+            caller.id, caller.key_id, actor=actor, reason="signed_out"
+        )
+    return KeyOut.of(key, ctx.clock.now())
 
 
 @router.delete("/api/v1/keys/{key_id}", response_model=KeyOut)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caicaini.errors import AuthenticationFailed, InsufficientCredits, PermissionDenied
+from caicaini.errors import AuthenticationFailed, PermissionDenied
 
 
 class InvalidApiKey(AuthenticationFailed):
@@ -21,9 +21,3 @@ class ModelNotAllowedForKey(PermissionDenied):
     """The key's owner restricted it to other models."""
 
     code = "model_not_allowed_for_key"
-
-
-class KeyCapReached(InsufficientCredits):
-    """The key's daily or monthly credit cap is spent."""
-
-    code = "key_cap_reached"

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.accounts import Account
 from caicaini.models.api_keys import ApiKey
-from caicaini.models.ledger import Hold
-from caicaini.models.usage import UsageRecord
 
 
 class ApiKeyRepository:
@@ -75,17 +73,3 @@ class ApiKeyRepository:
             .values(last_used_at=at)
         )
         await self.session.execute(stmt)
-
-    async def spent_since(self, key_id: str, since: datetime) -> int:
-        """Credits the key's requests have used since ``since``: settled charges plus what
-        its requests in flight hold (they may still cost that much)."""
-        settled = select(func.coalesce(func.sum(UsageRecord.credits_charged), 0)).where(
-            UsageRecord.key_id == key_id, UsageRecord.created_at >= since
-        )
-        held = select(func.coalesce(func.sum(Hold.amount), 0)).where(
-            Hold.key_id == key_id, Hold.status == "held"
-        )
-        row = (
-            await self.session.execute(select(settled.scalar_subquery(), held.scalar_subquery()))
-        ).one()
-        return int(row[0]) + int(row[1])

@@ -18,6 +18,7 @@ from caicaini.api_keys.errors import ApiKeysNotInPlan
 from caicaini.api_keys.repository import ApiKeyRepository
 from caicaini.audit.service import Actor, AuditService
 from caicaini.errors import InvalidInput, NotFound
+from caicaini.guardrails.caps import check_caps
 from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
 from caicaini.mail.service import MailService
@@ -93,10 +94,7 @@ class ApiKeyService:
         now = self.clock.now()
         if options.expires_at is not None and options.expires_at <= now:
             raise InvalidInput("expiry must be in the future", field="expires_at")
-        for name in ("daily_credit_cap", "monthly_credit_cap"):
-            value = getattr(options, name)
-            if value is not None and value < 0:
-                raise InvalidInput("caps cannot be negative", field=name)
+        check_caps(options.daily_credit_cap, options.monthly_credit_cap)
         for name in ("rpm_override", "concurrency_override"):
             value = getattr(options, name)
             if value is not None and value < 1:
@@ -196,6 +194,32 @@ class ApiKeyService:
         )
         return key
 
+    async def set_caps(
+        self,
+        account_id: str,
+        key_id: str,
+        *,
+        daily: int | None,
+        monthly: int | None,
+        actor: Actor,
+    ) -> ApiKey:
+        """The owner's daily and monthly spend caps for one key (audited); ``None`` lifts one."""
+        key = await self.owned(account_id, key_id)
+        check_caps(daily, monthly)
+        before = {"daily": key.daily_credit_cap, "monthly": key.monthly_credit_cap}
+        key.daily_credit_cap, key.monthly_credit_cap = daily, monthly
+        await self.session.flush()
+        invalidate_everywhere(key.key_hash)
+        await self.audit.record(
+            "api_key.caps_set",
+            actor=actor,
+            target_type="api_key",
+            target_id=key.id,
+            subject_account_id=key.account_id,
+            details={"before": before, "after": {"daily": daily, "monthly": monthly}},
+        )
+        return key
+
     async def send_rotation_reminders(self, public_url: str) -> int:
         """Remind owners of keys older than 90 days, once per key."""
         now = self.clock.now()
@@ -231,7 +255,10 @@ class ApiKeyService:
             id=key.id,
             account_id=key.account_id,
             key_hash=key.key_hash,
-            usable=key.revoked_at is None and key.disabled_at is None,
+            # A key disabled only because its account is suspended or banned stays
+            # "usable" here so the gateway can say why it is refused (AccountUnavailable).
+            usable=key.revoked_at is None
+            and (key.disabled_at is None or account.status != "active"),
             account_status=account.status,
             expires_at=key.expires_at,
             allowed_models=tuple(key.allowed_models) if key.allowed_models else None,
@@ -245,9 +272,6 @@ class ApiKeyService:
     async def touch(self, key_id: str) -> None:
         now = self.clock.now()
         await self.repo.touch(key_id, now, not_since=now - LAST_USED_GRANULARITY)
-
-    async def spent_since(self, key_id: str, since: datetime) -> int:
-        return await self.repo.spent_since(key_id, since)
 
 
 # -- account hooks: closure revokes every key; suspension disables them until reinstated ----

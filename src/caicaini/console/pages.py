@@ -1,7 +1,7 @@
 """Operator console pages (operators only; others get 403, anonymous visitors the login page).
 
 Every action is a POST with the session's CSRF token and a reason, goes through the owning
-domain's service (``ClosureService.set_status``, ``LedgerService.adjust``,
+domain's service (``ClosureService.set_status``, ``adjust_credits`` (which notifies the user),
 ``ApprovalService.approve/reject``) and is audited there. A failed action re-renders its page
 with the message and what the operator typed.
 """
@@ -22,7 +22,7 @@ from caicaini.console.service import ConsoleService, parse_amount, require_reaso
 from caicaini.context import AppContext
 from caicaini.http.deps import app_context, client_ip
 from caicaini.kit.ids import new_id
-from caicaini.ledger.service import LedgerService
+from caicaini.notices import adjustments
 from caicaini.payments.approvals import ApprovalService
 from caicaini.web.rendering import add_template_dir, remember_form, render
 
@@ -105,7 +105,10 @@ async def adjust_credits(
     # The key comes from the rendered form, so a double submit adjusts once.
     key = form.get("adjust_key") or new_id("adj")
     async with ctx.transaction() as session:
-        await LedgerService(session, ctx.clock).adjust(
+        await adjustments.adjust_credits(
+            session,
+            ctx.clock,
+            ctx.settings.public_url,
             context["user"].account.id,
             amount,
             reason=reason,

@@ -52,7 +52,10 @@ async def authenticate(request: Request, ctx: AppContext, state: GatewayState) -
             )
         raise InvalidApiKey("invalid API key")
     if record.account_status != "active":
-        raise AccountUnavailable("this account is not active; its API keys are disabled")
+        raise AccountUnavailable(
+            f"this account is {record.account_status}; its API keys are disabled",
+            details={"status": record.account_status},
+        )
     return record
 
 

@@ -70,6 +70,9 @@ OPENAI_TYPES = {
 OPENAI_CODES = {"unknown_model": "model_not_found"}  # OpenAI's own words for ours
 
 
+GENERIC_CODES = frozenset({"invalid_input", "error", errors.InsufficientCredits.code})
+
+
 def _status(exc: errors.DomainError, status: int) -> int:
     if isinstance(exc, RequestTooLarge):
         return 413
@@ -77,7 +80,9 @@ def _status(exc: errors.DomainError, status: int) -> int:
 
 
 def _headers(request: Request, exc: errors.DomainError) -> dict[str, str]:
-    headers = {"request-id": request_id(request)}
+    # The stable domain code (``key_cap_reached``, ``insufficient_credits``...), which the
+    # Anthropic body has no field for: a header the SDKs ignore and our client reads.
+    headers = {"request-id": request_id(request), "caicaini-error-code": exc.code}
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:
         headers["retry-after"] = str(retry_after)
@@ -100,7 +105,8 @@ def openai_error_body(exc: errors.DomainError, status: int) -> dict[str, Any]:
     )
     if isinstance(exc, errors.UpstreamError):
         kind, code = exc.error_type, exc.error_type
-    elif code is None and exc.code not in ("invalid_input", "error"):
+    elif (code is None or status == 402) and exc.code not in GENERIC_CODES:
+        # e.g. spend_cap_reached: which limit, for code that matches on it
         code = OPENAI_CODES.get(exc.code, exc.code)
     param = getattr(exc, "field", None)
     return {"error": {"message": exc.message, "type": kind, "param": param, "code": code}}

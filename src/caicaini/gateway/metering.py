@@ -1,12 +1,13 @@
 """Metering: the money side of one gateway message, exactly once.
 
     quote   max_price(rate, input bound, max_tokens)  — the most the call can cost
-    hold    one short transaction: key caps checked, LedgerService.hold
+    hold    one short transaction: LedgerService.hold; with a spend cap (the account's or
+            the key's) the caps are checked first, under the account's ledger lock
             (unaffordable → max_tokens lowered to what is affordable; 0 → 402)
     settle  one transaction: LedgerService.settle at the real units (capped at the hold) or
             release when nothing was produced, plus the usage record, the signed receipt and
             the key's last-used time; the balance for the response header comes back from
-            the settlement (no extra query)
+            the settlement (no extra query), and compared with the low-balance threshold
 
 The input bound is an estimate from the body size (``ceil(bytes / 3)`` tokens): it only
 bounds the hold, the charge uses upstream's own counts, and a charge never exceeds its hold.
@@ -24,25 +25,25 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caicaini.api_keys.errors import KeyCapReached
-from caicaini.api_keys.repository import ApiKeyRepository
 from caicaini.api_keys.service import LAST_USED_GRANULARITY
 from caicaini.context import AppContext
 from caicaini.errors import InsufficientCredits
-from caicaini.gateway import receipts
+from caicaini.gateway import guardrails, receipts
 from caicaini.gateway.caller import Caller
 from caicaini.gateway.repository import insert_usage, touch_key
 from caicaini.gateway.state import GatewayState
 from caicaini.gateway.upstreams.base import Usage
 from caicaini.gateway.writer import SqliteWriter, WriterBusy
-from caicaini.kit.clock import start_of_month
+from caicaini.guardrails.caps import Room
+from caicaini.guardrails.errors import SpendCapReached
+from caicaini.guardrails.service import Alert, GuardrailService
 from caicaini.kit.credits import ceil_div
 from caicaini.kit.ids import new_id
 from caicaini.ledger import hot
@@ -79,6 +80,8 @@ class Meter:
     input_tokens_bound: int
     held: int = 0
     lowered_to: int | None = None
+    capped: bool = False  # the account or the key has a spend cap
+    alert: Alert | None = None  # the low-balance alert, None when off
     provider: str = ""
     settled: Charge | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -87,7 +90,7 @@ class Meter:
         """Place the hold; returns the max_tokens the call may use (lowered if need be)."""
         wanted = min(max(1, max_tokens), self.rate.model.max_output_tokens)
         writer = self.state.writer
-        if not self._has_caps():
+        if not self.capped:
             # The common case: one transaction, on SQLite's writer or a plain connection.
             try:
                 if writer is not None:
@@ -99,8 +102,8 @@ class Meter:
                 pass
         else:
             async with self.ctx.transaction() as session:
-                cap = await self._cap_left(session)
-                tokens = wanted if cap is None else self._affordable(wanted, cap, cap_hit=True)
+                room = await self._room(session)
+                tokens = wanted if room is None else self._affordable(wanted, room.left, room)
                 try:
                     await self._run(session, partial(self._hold_tx, self._amount(tokens)))
                     return self._placed(wanted, tokens)
@@ -109,10 +112,12 @@ class Meter:
         # Not affordable in full: hold what the balance (and caps) allow, in a fresh transaction.
         async with self.ctx.transaction() as session:
             budget = await LedgerService(session, self.ctx.clock).balance(self.caller.account_id)
-            cap = await self._cap_left(session)
-            if cap is not None:
-                budget = min(budget, cap)
-            tokens = self._affordable(wanted, budget, cap_hit=False)
+            room = await self._room(session) if self.capped else None
+            if room is not None and room.left <= budget:
+                budget = room.left
+            else:
+                room = None
+            tokens = self._affordable(wanted, budget, room)
             await self._run(session, partial(self._hold_tx, self._amount(tokens)))
             return self._placed(wanted, tokens)
 
@@ -142,12 +147,6 @@ class Meter:
             return  # not placed: nothing to undo
         await self.settle(None, outcome="client_disconnect")
 
-    def _has_caps(self) -> bool:
-        key = self.caller.key
-        return key is not None and (
-            key.daily_credit_cap is not None or key.monthly_credit_cap is not None
-        )
-
     def _amount(self, tokens: int) -> int:
         return max_price(self.rate, self.input_tokens_bound, tokens).credits
 
@@ -169,13 +168,15 @@ class Meter:
         conn = await session.connection()
         return await conn.run_sync(work)
 
-    def _affordable(self, wanted: int, budget: int, *, cap_hit: bool) -> int:
+    def _affordable(self, wanted: int, budget: int, cap: Room | None) -> int:
+        """The largest max_tokens (up to ``wanted``) whose hold fits ``budget``; none fits:
+        refused by the cap that set the budget, or for the balance."""
         if max_price(self.rate, self.input_tokens_bound, wanted).credits <= budget:
             return wanted
         tokens = min(wanted, affordable_max_tokens(self.rate, self.input_tokens_bound, budget))
         if tokens <= 0:
-            if cap_hit:
-                raise KeyCapReached("this API key has reached its credit cap for now")
+            if cap is not None:
+                raise SpendCapReached(cap, self.ctx.clock.now())
             raise InsufficientCredits(
                 "your credit balance is too low for this request; top up or wait for your "
                 "next monthly allowance"
@@ -187,23 +188,13 @@ class Meter:
             self.lowered_to = tokens
         return tokens
 
-    async def _cap_left(self, session: Any) -> int | None:
-        key = self.caller.key
-        if key is None or (key.daily_credit_cap is None and key.monthly_credit_cap is None):
-            return None
-        # Under the account's ledger lock (which the hold itself takes first), so concurrent
-        # requests on one key see each other's holds: the cap cannot be overrun.
-        await LedgerService(session, self.ctx.clock).lock(self.caller.account_id)
-        now = self.ctx.clock.now()
-        repo = ApiKeyRepository(session)
-        left: list[int] = []
-        if key.daily_credit_cap is not None:
-            day = datetime(now.year, now.month, now.day, tzinfo=UTC)
-            left.append(key.daily_credit_cap - await repo.spent_since(key.id, day))
-        if key.monthly_credit_cap is not None:
-            month = start_of_month(now)
-            left.append(key.monthly_credit_cap - await repo.spent_since(key.id, month))
-        return max(0, min(left))
+    async def _room(self, session: AsyncSession) -> Room | None:
+        """What the caps allow, checked under the account's ledger lock (which the hold in
+        this transaction takes too), so concurrent requests see each other's holds: a cap
+        cannot be overrun, on any number of processes."""
+        return await GuardrailService(session, self.ctx.clock).room(
+            self.caller.account_id, self.caller.key_id
+        )
 
     async def settle(self, usage: Usage | None, *, outcome: str) -> Charge:
         """Charge for what upstream produced (``usage``), or release when ``usage`` is None.
@@ -228,6 +219,9 @@ class Meter:
         key_id = self.caller.key_id
         if key_id is not None and (touch or key_id not in self.state.touched):
             self.state.touched[key_id] = time.monotonic()
+        if self.alert is not None:
+            guardrails.settled(self.ctx, self.state, self.caller.account_id, self.alert,
+                               charge.remaining)  # fmt: skip
         self.settled = charge
         return charge
 

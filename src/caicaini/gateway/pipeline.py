@@ -10,14 +10,16 @@ wire format, and the web chat); only the edge in front differs:
       │
     admit          rate limits: rpm, messages/day, concurrency (one limiter call) → 429
       │
-    hold           Meter.hold: quote max_price, key caps, the ledger hold (one transaction;
+    hold           Meter.hold: quote max_price, spend caps (the account's and the key's, only
+      │            when it has some), the ledger hold (one transaction;
       │            on SQLite one hop to the metering writer thread; max_tokens lowered if
       │            only part is affordable; 0 → 402)
     call upstream  routes in order; the next route only before any byte reached the client
       │
     settle         in a ``finally``: Meter.settle at upstream's real usage (one transaction:
                    ledger, usage record, signed receipt, key last-used; the balance for the
-                   response header comes back with it) or release on failure
+                   response header comes back with it, and is compared with the low-balance
+                   alert's threshold) or release on failure
 
 Streams (``streaming``) run the same admission and hold, then settle when the response
 closes, whatever closed it: the end of the message, an upstream error, a client disconnect.
@@ -32,11 +34,13 @@ from typing import Any, TypeVar
 
 import httpx
 
+from caicaini.api_keys.cache import KeyRecord
 from caicaini.api_keys.errors import ModelNotAllowedForKey
 from caicaini.context import AppContext
 from caicaini.errors import InvalidInput, PermissionDenied, UpstreamError
 from caicaini.gateway.caller import Caller
 from caicaini.gateway.errors import GatewayRateLimited
+from caicaini.gateway.guardrails import guardrails_for
 from caicaini.gateway.metering import Charge, Meter, input_bound
 from caicaini.gateway.ratelimit import Admission, Limits
 from caicaini.gateway.state import GatewayState, gateway_state
@@ -161,9 +165,7 @@ async def admit_caller(
             raise PermissionDenied(f"the {rate.plan.name} plan does not include API access")
         if key.allowed_models is not None and rate.model.id not in key.allowed_models:
             raise ModelNotAllowedForKey(f"this API key may not use {rate.model.id}")
-    max_tokens = body.get("max_tokens")
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise InvalidInput("max_tokens: a positive integer is required", field="max_tokens")
+    max_tokens = requested_max_tokens(body)
 
     limits = _limits(caller, rate)
     admission = await state.limiter.admit(limits)
@@ -174,7 +176,10 @@ async def admit_caller(
             retry_after=admission.retry_after,
             headers=response_headers,
         )
-    meter = Meter(ctx, state, request_id, caller, rate, endpoint, stream, input_bound(body_size))
+    guard = await guardrails_for(ctx, state, caller.account_id)
+    meter = Meter(ctx, state, request_id, caller, rate, endpoint, stream, input_bound(body_size),
+                  capped=bool(guard.caps) or _key_capped(key),
+                  alert=guard.alert(rate.plan.monthly_credits))  # fmt: skip
     upstream = UpstreamRequest(
         body=body,
         upstream_model=rate.model.upstream_model,
@@ -194,6 +199,19 @@ async def admit_caller(
     if meter.lowered_to is not None:
         response_headers["caicaini-max-tokens-lowered"] = str(meter.lowered_to)
     return call
+
+
+def _key_capped(key: KeyRecord | None) -> bool:
+    return key is not None and (
+        key.daily_credit_cap is not None or key.monthly_credit_cap is not None
+    )
+
+
+def requested_max_tokens(body: dict[str, Any]) -> int:
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise InvalidInput("max_tokens: a positive integer is required", field="max_tokens")
+    return max_tokens
 
 
 def _limits(caller: Caller, rate: ModelRate) -> Limits:

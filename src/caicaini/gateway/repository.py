@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,3 +96,35 @@ class UsageRepository:
 
     async def usage(self, request_id: str) -> UsageRecord | None:
         return await self.session.get(UsageRecord, request_id)
+
+    async def usage_with_receipt(self, request_id: str) -> tuple[UsageRecord, str | None] | None:
+        stmt = (
+            select(UsageRecord, Receipt.id)
+            .outerjoin(Receipt, Receipt.request_id == UsageRecord.id)
+            .where(UsageRecord.id == request_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (row[0], row[1]) if row else None
+
+    async def totals(
+        self,
+        account_id: str,
+        *,
+        since: datetime,
+        until: datetime | None,
+        key_id: str | None,
+    ) -> list[tuple[str, int, int]]:
+        """(model, messages, credits charged) over ``[since, until)``, by model."""
+        stmt = select(
+            UsageRecord.model,
+            func.count(),
+            func.coalesce(func.sum(UsageRecord.credits_charged), 0),
+        ).where(UsageRecord.account_id == account_id, UsageRecord.created_at >= since)
+        if until is not None:
+            stmt = stmt.where(UsageRecord.created_at < until)
+        if key_id:
+            stmt = stmt.where(UsageRecord.key_id == key_id)
+        rows = await self.session.execute(
+            stmt.group_by(UsageRecord.model).order_by(UsageRecord.model)
+        )
+        return [(str(m), int(n), int(c)) for m, n, c in rows.all()]

@@ -1,6 +1,6 @@
 """Per-process gateway state, built at start-up into ``ctx.extras["gateway"]``: the key cache,
-short-lived plan/rate lookups, the rate limiter, the last-used bookkeeping and, on SQLite, the
-metering writer."""
+short-lived plan/rate/guardrail lookups, the rate limiter, the last-used bookkeeping and, on
+SQLite, the metering writer."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from caicaini.api_keys.cache import KeyCache
 from caicaini.context import AppContext
 from caicaini.gateway.ratelimit import RateLimiter, build_rate_limiter
 from caicaini.gateway.writer import SqliteWriter, build_writer
+from caicaini.guardrails.service import GuardrailView
 from caicaini.plans.views import AccountTerms, ModelRate
 
 T = TypeVar("T")
@@ -73,6 +74,9 @@ class TTLCache(Generic[T]):
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, value)
 
+    def discard(self, key: Any) -> None:
+        self._entries.pop(key, None)
+
     def clear(self) -> None:
         self._entries.clear()
 
@@ -83,6 +87,7 @@ class GatewayState:
     keys: KeyCache = field(default_factory=KeyCache)
     rates: TTLCache[ModelRate] = field(default_factory=TTLCache)
     terms: TTLCache[AccountTerms] = field(default_factory=TTLCache)
+    guardrails: TTLCache[GuardrailView] = field(default_factory=TTLCache)  # account caps, alert
     loads: SingleFlight = field(default_factory=SingleFlight)  # key lookups (``auth``)
     # Keep-alives on streams while upstream is silent (clients abort silent streams).
     ping_interval: float = 15.0
@@ -92,6 +97,9 @@ class GatewayState:
     writer: SqliteWriter | None = None
 
     async def aclose(self) -> None:
+        from caicaini.gateway.guardrails import drain
+
+        await drain()  # low-balance alerts in progress
         await self.limiter.aclose()
         if self.writer is not None:
             await self.writer.aclose()

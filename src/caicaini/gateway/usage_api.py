@@ -1,5 +1,8 @@
-"""The owner's view of metering: ``GET /api/v1/usage`` (paginated; filter by key, model and
-date) and ``GET /api/v1/receipts/{id}`` (with its signature and a ``verified`` flag)."""
+"""The owner's view of metering, with the session or an API key: ``GET /api/v1/usage``
+(paginated; filter by key, model and date), ``GET /api/v1/usage/summary`` (credits and
+messages over a period, e.g. today's spend), ``GET /api/v1/usage/{request_id}`` (one message
+by its request id: how a client learns what a cut stream cost) and
+``GET /api/v1/receipts/{id}`` (with its signature and a ``verified`` flag)."""
 
 from __future__ import annotations
 
@@ -8,20 +11,51 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from caicaini.accounts.deps import CurrentAccount, current_account
+from caicaini.api_keys.deps import Reader, account_or_key
 from caicaini.errors import InvalidInput, NotFound
 from caicaini.gateway import receipts
 from caicaini.gateway.repository import UsageRepository
 from caicaini.http.deps import app_context
 from caicaini.kit.pagination import MAX_LIMIT, trim
+from caicaini.models.usage import UsageRecord
 
 router = APIRouter(tags=["usage"])
+
+
+def _aware(*values: datetime | None) -> None:
+    for value in values:
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput("dates must carry a timezone (e.g. 2026-11-26T00:00:00Z)")
+
+
+def usage_item(r: UsageRecord, receipt_id: str | None) -> dict[str, Any]:
+    return {
+        "request_id": r.id,
+        "created_at": r.created_at.isoformat(),
+        "key_id": r.key_id,
+        "model": r.model,
+        "provider": r.provider,
+        "endpoint": r.endpoint,
+        "stream": r.stream,
+        "outcome": r.outcome,
+        "usage": {
+            "input_tokens": r.input_tokens,
+            "output_tokens": r.output_tokens,
+            "cache_creation_input_tokens": r.cache_creation_input_tokens,
+            "cache_read_input_tokens": r.cache_read_input_tokens,
+        },
+        "units": r.units,
+        "rate": r.rate,
+        "sheet_version": r.sheet_version,
+        "credits_charged": r.credits_charged,
+        "receipt_id": receipt_id,
+    }
 
 
 @router.get("/api/v1/usage")
 async def usage(
     request: Request,
-    account: CurrentAccount = Depends(current_account),
+    account: Reader = Depends(account_or_key),
     key_id: str | None = None,
     model: str | None = None,
     since: datetime | None = Query(default=None, alias="from"),
@@ -29,9 +63,7 @@ async def usage(
     limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    for value in (since, until):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput("dates must carry a timezone (e.g. 2026-11-26T00:00:00Z)")
+    _aware(since, until)
     ctx = app_context(request)
     async with ctx.read() as session:
         rows = await UsageRepository(session).page(
@@ -44,36 +76,52 @@ async def usage(
             offset=offset,
         )
     rows, has_more = trim(rows, limit)
-    items = [
-        {
-            "request_id": r.id,
-            "created_at": r.created_at.isoformat(),
-            "key_id": r.key_id,
-            "model": r.model,
-            "provider": r.provider,
-            "endpoint": r.endpoint,
-            "stream": r.stream,
-            "outcome": r.outcome,
-            "usage": {
-                "input_tokens": r.input_tokens,
-                "output_tokens": r.output_tokens,
-                "cache_creation_input_tokens": r.cache_creation_input_tokens,
-                "cache_read_input_tokens": r.cache_read_input_tokens,
-            },
-            "units": r.units,
-            "rate": r.rate,
-            "sheet_version": r.sheet_version,
-            "credits_charged": r.credits_charged,
-            "receipt_id": receipt_id,
-        }
-        for r, receipt_id in rows
-    ]
+    items = [usage_item(r, receipt_id) for r, receipt_id in rows]
     return {"data": items, "limit": limit, "offset": offset, "has_more": has_more}
+
+
+@router.get("/api/v1/usage/summary")
+async def usage_summary(
+    request: Request,
+    account: Reader = Depends(account_or_key),
+    since: datetime = Query(alias="from"),
+    until: datetime | None = Query(default=None, alias="to"),
+    key_id: str | None = None,
+) -> dict[str, Any]:
+    """Credits charged and messages in ``[from, to)``, in total and per model."""
+    _aware(since, until)
+    ctx = app_context(request)
+    async with ctx.read() as session:
+        per_model = await UsageRepository(session).totals(
+            account.id, since=since, until=until, key_id=key_id
+        )
+    return {
+        "from": since.isoformat(),
+        "to": until.isoformat() if until else None,
+        "credits_charged": sum(credits for _m, _n, credits in per_model),
+        "messages": sum(count for _m, count, _c in per_model),
+        "models": [
+            {"model": model, "messages": count, "credits_charged": credits}
+            for model, count, credits in per_model
+        ],
+    }
+
+
+@router.get("/api/v1/usage/{request_id}")
+async def usage_of_request(
+    request_id: str, request: Request, account: Reader = Depends(account_or_key)
+) -> dict[str, Any]:
+    ctx = app_context(request)
+    async with ctx.read() as session:
+        found = await UsageRepository(session).usage_with_receipt(request_id)
+    if found is None or found[0].account_id != account.id:
+        raise NotFound("no message with this request id (yet)")
+    return usage_item(*found)
 
 
 @router.get("/api/v1/receipts/{receipt_id}")
 async def receipt(
-    receipt_id: str, request: Request, account: CurrentAccount = Depends(current_account)
+    receipt_id: str, request: Request, account: Reader = Depends(account_or_key)
 ) -> dict[str, Any]:
     ctx = app_context(request)
     async with ctx.read() as session:

@@ -1,13 +1,17 @@
 """One table maps domain errors to HTTP statuses; each edge renders them in its own format.
 
-The format is chosen by the route: the JSON API renders ``{"error": {"code", "message"}}``,
+The format is chosen by the route: the JSON API renders ``{"error": {"code", "message"}}``
+(plus ``field`` and ``details`` when the error has them; headers an error carries are sent),
 the gateway renders Anthropic or OpenAI error bodies (registered by ``caicaini.gateway``),
-pages render HTML. Unexpected exceptions become a 500 with a request id and no traceback.
+pages render HTML. A path no edge claims (an unknown URL) gets the HTML page when the client
+asks for HTML (a browser) and the JSON body otherwise. Unexpected exceptions become a 500
+with a request id and no traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
@@ -41,11 +45,14 @@ def status_for(exc: errors.DomainError) -> int:
     return 400
 
 
-# A renderer turns (request, domain error, status) into a response. Edges register theirs.
-Renderer = Callable[[Request, errors.DomainError, int], Response]
+# A renderer turns (request, domain error, status) into a response (or an awaitable of one:
+# the HTML pages look up who is logged in for their header). Edges register theirs.
+Renderer = Callable[[Request, errors.DomainError, int], Response | Awaitable[Response]]
 _renderers: dict[str, Renderer] = {}
 # (path prefix, format) pairs, longest prefix first; edges register theirs.
 _formats: list[tuple[str, str]] = []
+# The format for paths no edge claims, when the client accepts HTML.
+UNCLAIMED_FORMAT = "html"
 
 
 def register_renderer(fmt: str, renderer: Renderer, *prefixes: str) -> None:
@@ -63,6 +70,8 @@ def format_for(request: Request) -> str:
     for prefix, fmt in _formats:
         if path.startswith(prefix):
             return fmt
+    if UNCLAIMED_FORMAT in _renderers and "text/html" in request.headers.get("accept", ""):
+        return UNCLAIMED_FORMAT
     return "json"
 
 
@@ -75,26 +84,36 @@ def render_json(request: Request, exc: errors.DomainError, status: int) -> Respo
     field = getattr(exc, "field", None)
     if field:
         body["error"]["field"] = field
+    if exc.details:
+        body["error"]["details"] = exc.details
     body["request_id"] = request_id(request)
     return JSONResponse(body, status_code=status, headers=_headers(exc))
 
 
 def _headers(exc: errors.DomainError) -> dict[str, str]:
     retry_after = getattr(exc, "retry_after", None)
-    return {"retry-after": str(retry_after)} if retry_after else {}
+    headers = {"retry-after": str(retry_after)} if retry_after else {}
+    headers.update(getattr(exc, "headers", None) or {})
+    return headers
 
 
-register_renderer("json", render_json)
+# Machine interfaces answer JSON whatever the client accepts.
+register_renderer(
+    "json", render_json, "/api/", "/v1/", "/webhooks/", "/healthz", "/readyz", "/metrics"
+)
 
 
-def render(request: Request, exc: errors.DomainError) -> Response:
+async def render(request: Request, exc: errors.DomainError, status: int | None = None) -> Response:
     renderer = _renderers.get(format_for(request), render_json)
-    return renderer(request, exc, status_for(exc))
+    response = renderer(request, exc, status or status_for(exc))
+    if inspect.isawaitable(response):
+        response = await response
+    return response
 
 
 async def domain_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.DomainError)
-    return render(request, exc)
+    return await render(request, exc)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:
@@ -102,33 +121,23 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
     message = f"{where}: {first.get('msg', 'invalid input')}" if where else first.get("msg", "")
-    return render(request, errors.InvalidInput(message or "invalid input", field=where or None))
+    return await render(
+        request, errors.InvalidInput(message or "invalid input", field=where or None)
+    )
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    mapped: errors.DomainError
     if exc.status_code == 404:
-        mapped = errors.NotFound("not found")
-    elif exc.status_code == 405:
-        mapped = errors.InvalidInput("method not allowed")
-        return _with_status(render(request, mapped), 405)
-    elif exc.status_code == 413:
-        mapped = errors.InvalidInput("request body too large")
-        return _with_status(render(request, mapped), 413)
-    else:
-        mapped = errors.InvalidInput(str(exc.detail))
-        return _with_status(render(request, mapped), exc.status_code)
-    return render(request, mapped)
+        return await render(request, errors.NotFound("not found"))
+    message = {405: "method not allowed", 413: "request body too large"}.get(
+        exc.status_code, str(exc.detail)
+    )
+    return await render(request, errors.InvalidInput(message), exc.status_code)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.error("http.unhandled_error", error=type(exc).__name__, path=request.url.path, exc_info=exc)
     error = errors.DomainError("internal error; quote the request id to support")
     error.code = "internal_error"
-    return _with_status(render(request, error), 500)
-
-
-def _with_status(response: Response, status: int) -> Response:
-    response.status_code = status
-    return response
+    return await render(request, error, 500)

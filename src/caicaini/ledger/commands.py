@@ -34,7 +34,7 @@ def grant(
     reason: str = typer.Option(..., "--reason", help="Why (mandatory, audited)."),
     expires_at: str = typer.Option(None, "--expires-at", help="ISO time the credits expire."),
 ) -> None:
-    """Adjust an account's credits (an audited operator adjustment)."""
+    """Adjust an account's credits (an audited operator adjustment; the owner is notified)."""
     from caicaini.cli import fail, run_with_context
 
     if not reason.strip():
@@ -42,10 +42,14 @@ def grant(
     expiry = as_utc(datetime.fromisoformat(expires_at)) if expires_at else None
 
     async def work(ctx: AppContext) -> int:
+        from caicaini.notices.adjustments import adjust_credits
+
         async with ctx.transaction() as session:
             account_id = await _account(ctx, session, email)
-            ledger = LedgerService(session, ctx.clock)
-            await ledger.adjust(
+            await adjust_credits(
+                session,
+                ctx.clock,
+                ctx.settings.public_url,
                 account_id,
                 amount,
                 reason=reason,
@@ -53,7 +57,7 @@ def grant(
                 expires_at=expiry,
                 actor=Actor("operator", None),
             )
-            return await ledger.balance(account_id)
+            return await LedgerService(session, ctx.clock).balance(account_id)
 
     balance = run_with_context(work)
     typer.echo(f"adjusted {amount:+d} credits; balance now {balance}")

@@ -1,5 +1,6 @@
 """The owner's credits: ``GET /api/v1/balance`` (balance by grant with expiry dates) and
-``GET /api/v1/ledger`` (every movement, newest first, paginated)."""
+``GET /api/v1/ledger`` (every movement, newest first, paginated). Both read with the session
+or an API key."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from caicaini.accounts.deps import CurrentAccount, current_account
+from caicaini.api_keys.deps import Reader, account_or_key
 from caicaini.http.deps import app_context
 from caicaini.kit.pagination import MAX_LIMIT, trim
 from caicaini.ledger.commands import grant_json
@@ -17,9 +18,7 @@ router = APIRouter(tags=["credits"])
 
 
 @router.get("/api/v1/balance")
-async def balance(
-    request: Request, account: CurrentAccount = Depends(current_account)
-) -> dict[str, Any]:
+async def balance(request: Request, account: Reader = Depends(account_or_key)) -> dict[str, Any]:
     ctx = app_context(request)
     async with ctx.transaction() as session:
         ledger = LedgerService(session, ctx.clock)
@@ -35,7 +34,7 @@ async def balance(
 @router.get("/api/v1/ledger")
 async def history(
     request: Request,
-    account: CurrentAccount = Depends(current_account),
+    account: Reader = Depends(account_or_key),
     limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:

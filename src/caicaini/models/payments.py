@@ -63,7 +63,16 @@ class ExactDecimal(TypeDecorator[Decimal]):
 USD = Numeric(12, 2)
 CRYPTO = ExactDecimal(36, 18)
 
-ORDER_STATUSES = ("pending", "claimed", "review", "paid", "closed", "rejected", "reversed")
+ORDER_STATUSES = (
+    "pending",
+    "claimed",
+    "review",
+    "paid",
+    "closed",
+    "cancelled",
+    "rejected",
+    "reversed",
+)
 PAYMENT_STATUSES = (
     "waiting",
     "confirming",
@@ -100,6 +109,8 @@ class PaymentOrder(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     product: Mapped[str] = mapped_column(String(64))
+    # What the customer bought, in words, frozen like the price ("Plus plan, one month").
+    product_label: Mapped[str] = mapped_column(String(120), default="")
     product_kind: Mapped[str] = mapped_column(String(8))
     credits: Mapped[int] = mapped_column(Integer)
     price_usd: Mapped[Decimal] = mapped_column(USD)

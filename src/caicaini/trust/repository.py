@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.accounts import Account, AccountSignal
@@ -75,3 +77,11 @@ class SignalRepository:
             .limit(1)
         )
         return (await self.session.scalars(stmt)).first() is not None
+
+    async def erase_closed_before(self, cutoff: datetime) -> int:
+        """Delete the signals of accounts closed before ``cutoff`` (the privacy policy's
+        retention: as long as the audit log keeps their addresses)."""
+        closed = select(Account.id).where(Account.status == "closed", Account.closed_at < cutoff)
+        stmt = delete(AccountSignal).where(AccountSignal.account_id.in_(closed))
+        result = await self.session.execute(stmt.execution_options(synchronize_session=False))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

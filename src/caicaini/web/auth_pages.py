@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from caicaini.accounts import csrf
 from caicaini.accounts.countries import COUNTRIES
@@ -30,10 +32,24 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+def _safe_next(request: Request, value: str | None) -> str:
+    """Where to go after logging in: a local page that opens by a link, else the dashboard
+    (``/billing/buy`` only takes a form's POST: landing there would say "method not
+    allowed")."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and _opens_by_link(request, urlsplit(value).path)
+    ):
         return value
     return "/dashboard"
+
+
+def _opens_by_link(request: Request, path: str) -> bool:
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.routes)
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -73,14 +89,14 @@ async def signup_submit(request: Request) -> Response:
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: str | None = None) -> Response:
     await optional_account(request)
-    return render(request, "login.html", {"next": _safe_next(next)}, anon_form=True)
+    return render(request, "login.html", {"next": _safe_next(request, next)}, anon_form=True)
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login_submit(request: Request) -> Response:
     ctx = app_context(request)
     form = await _form(request)
-    target = _safe_next(form.get("next"))
+    target = _safe_next(request, form.get("next"))
     remember_form(
         request, "login.html", {"email": form.get("email", ""), "next": target}, anon=True
     )

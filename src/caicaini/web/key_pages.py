@@ -17,6 +17,7 @@ from caicaini.context import AppContext
 from caicaini.errors import InvalidInput, NotFound
 from caicaini.gateway import receipts
 from caicaini.gateway.repository import UsageRepository
+from caicaini.guardrails.service import parse_credits
 from caicaini.http.deps import app_context, client_ip
 from caicaini.kit.pagination import trim
 from caicaini.models.api_keys import ApiKey
@@ -75,7 +76,10 @@ async def create_key(request: Request, me: CurrentAccount = Depends(current_acco
     context = await keys_context(ctx, me)
     remember_form(request, "keys.html", {**context, "form": form})
     options = KeyOptions(
-        name=form.get("name") or "default", expires_at=_expiry(form.get("expires", ""))
+        name=form.get("name") or "default",
+        expires_at=_expiry(form.get("expires", "")),
+        daily_credit_cap=parse_credits(form.get("daily_credit_cap"), "daily_credit_cap"),
+        monthly_credit_cap=parse_credits(form.get("monthly_credit_cap"), "monthly_credit_cap"),
     )
     async with ctx.transaction() as session:
         key, secret = await ApiKeyService(session, ctx.clock).create(

@@ -26,6 +26,7 @@ from caicaini.context import AppContext
 from caicaini.errors import NotFound
 from caicaini.http.deps import app_context, client_ip
 from caicaini.mail.repository import OutboxRepository
+from caicaini.web.guardrail_pages import guardrail_context, low_balance_context
 from caicaini.web.rendering import HERE, remember_form, render
 
 router = APIRouter(include_in_schema=False)
@@ -93,10 +94,12 @@ async def dashboard(request: Request, me: CurrentAccount = Depends(current_accou
     async with ctx.transaction() as session:
         account = await AccountService(session, ctx.clock, ctx.settings).get(me.id)
     balance, grants = await _credits(ctx, me.id)
+    banner = await low_balance_context(ctx, me.id, balance) if balance is not None else {}
     return render(
         request,
         "dashboard.html",
         {
+            **banner,
             "profile": account,
             "country_name": COUNTRIES.get(account.country, account.country),
             "balance": balance,
@@ -124,12 +127,20 @@ async def resend_verification(
 async def settings_page(
     request: Request, me: CurrentAccount = Depends(current_account)
 ) -> Response:
-    return render(request, "settings.html", {"notice": request.query_params.get("done")})
+    context = await guardrail_context(app_context(request), me)
+    return render(request, "settings.html", {**context, "notice": request.query_params.get("done")})
 
 
 async def _settings_form(request: Request, me: CurrentAccount) -> dict[str, str]:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    remember_form(request, "settings.html", {"form_name": request.url.path.rsplit("/", 1)[-1]})
+    remember_form(
+        request,
+        "settings.html",
+        {
+            **await guardrail_context(app_context(request), me),
+            "form_name": request.url.path.rsplit("/", 1)[-1],
+        },
+    )
     csrf.check_session_token(me.csrf_token, form.get(csrf.FIELD))
     return form
 

@@ -1,7 +1,8 @@
-"""Public pages: the price list (``/pricing``) and provider status (``/status``).
+"""Public pages: the price list (``/pricing``), provider status (``/status``), the privacy
+policy (``/privacy``) and how to reach us (``/contact``).
 
-Both read only published data: the price sheet in effect (and any announced change) and the
-last hour of gateway usage records per provider route.
+They read only published data: the price sheet in effect (and any announced change), the last
+hour of gateway usage records per provider route, and the retention settings.
 """
 
 from __future__ import annotations
@@ -79,4 +80,31 @@ async def status(request: Request) -> Response:
             "window_minutes": int(WINDOW.total_seconds() // 60),
             "checked_at": ctx.clock.now(),
         },
+    )
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+async def privacy(request: Request) -> Response:
+    await optional_account(request)
+    settings = app_context(request).settings
+    return render(
+        request,
+        "privacy.html",
+        {
+            "support_email": settings.support_email,
+            "audit_days": settings.audit_retention_days,
+            "session_days": settings.session_max_age_seconds // 86400,
+            "login_window_minutes": settings.login_window_seconds // 60,
+        },
+    )
+
+
+@router.get("/contact", response_class=HTMLResponse)
+async def contact(request: Request) -> Response:
+    await optional_account(request)
+    settings = app_context(request).settings
+    return render(
+        request,
+        "contact.html",
+        {"support_email": settings.support_email, "base_url": settings.public_url.rstrip("/")},
     )

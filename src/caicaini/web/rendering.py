@@ -3,16 +3,17 @@
 A page handler that processes a form first calls ``remember_form(request, template, values)``;
 if a domain error escapes the handler, the renderer re-renders that form with the values the
 user typed and a clear message, so every form error looks the same. Without a remembered
-form, ``AuthenticationFailed`` redirects to the login page and anything else gets a short
-error page.
+form, ``AuthenticationFailed`` redirects to the login page and anything else gets the error
+page (404, 403, 500 with the request id...); unknown URLs get it too when a browser asks.
 """
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,8 +22,8 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from caicaini import errors
 from caicaini.accounts import csrf
-from caicaini.accounts.deps import SCOPE_KEY, CurrentAccount
-from caicaini.http.errors import register_renderer
+from caicaini.accounts.deps import SCOPE_KEY, CurrentAccount, optional_account
+from caicaini.http.errors import register_renderer, request_id
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -56,6 +57,8 @@ PAGE_PREFIXES = (
     "/dashboard",
     "/settings",
     "/terms",
+    "/privacy",
+    "/contact",
     "/dev/mail",
     "/pricing",
     "/status",
@@ -122,8 +125,13 @@ def remember_form(
     request.scope[_FORM_KEY] = (template, values, anon)
 
 
-def render_html_error(request: Request, exc: errors.DomainError, status: int) -> Response:
+async def render_html_error(request: Request, exc: errors.DomainError, status: int) -> Response:
+    """The page for a domain error: the remembered form with its message, the login page for
+    a missing session, or the error page (with the request id for a server error)."""
     form = request.scope.get(_FORM_KEY)
+    if isinstance(exc, errors.AuthenticationFailed) and form is None:
+        return RedirectResponse(login_url(request), status_code=303)
+    await _header_account(request)
     if form is not None:
         template, values, anon = form
         response = render(
@@ -133,17 +141,44 @@ def render_html_error(request: Request, exc: errors.DomainError, status: int) ->
             status=status,
             anon_form=anon,
         )
-    elif isinstance(exc, errors.AuthenticationFailed):
-        target = quote(request.url.path, safe="/")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
     else:
         response = render(
-            request, "error.html", {"error": exc.message, "status": status}, status=status
+            request,
+            "error.html",
+            {"error": exc.message, "status": status, "request_id": request_id(request)},
+            status=status,
         )
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:
         response.headers["retry-after"] = str(retry_after)
     return response
+
+
+def login_url(request: Request) -> str:
+    """The login page, coming back here afterwards: to this page for a GET, and for a form
+    posted without a session (it expired) to the page the form was on, never to the form's
+    target, which cannot be opened by a link."""
+    target: str | None = request.url.path
+    if request.method not in ("GET", "HEAD"):
+        target = _same_site_path(request, request.headers.get("referer", ""))
+    return f"/login?next={quote(target, safe='/')}" if target else "/login"
+
+
+def _same_site_path(request: Request, referer: str) -> str | None:
+    parts = urlsplit(referer)
+    if not referer or parts.netloc != request.url.netloc or not parts.path.startswith("/"):
+        return None
+    return parts.path
+
+
+async def _header_account(request: Request) -> None:
+    """Resolve the session for the page header when no dependency did (an unknown URL, a
+    wrong method): the error page must not look logged out. A failure here (the database is
+    what broke) leaves the header logged out rather than failing the error page too."""
+    if request.scope.get(SCOPE_KEY) is not None:
+        return
+    with contextlib.suppress(Exception):
+        await optional_account(request)
 
 
 register_renderer("html", render_html_error, *PAGE_PREFIXES)

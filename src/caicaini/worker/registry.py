@@ -10,6 +10,7 @@ from caicaini.worker.scheduler import HandlerFn, Job
 TASK_MODULES = [
     "caicaini.mail.tasks",
     "caicaini.audit.tasks",
+    "caicaini.trust.tasks",
     "caicaini.accounts.tasks",
     "caicaini.payments.tasks",
     "caicaini.api_keys.tasks",

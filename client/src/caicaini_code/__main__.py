@@ -1,0 +1,3 @@
+from caicaini_code.cli import main
+
+main()
