@@ -30,12 +30,14 @@ N_THROUGHPUT = int(os.environ.get("BENCH_N_THROUGHPUT", "3000"))  # without wrk
 THROUGHPUT_SECONDS = int(os.environ.get("BENCH_THROUGHPUT_SECONDS", "8"))  # with wrk
 N_TTFB = int(os.environ.get("BENCH_N_TTFB", "200"))
 N_STREAMS = int(os.environ.get("BENCH_N_STREAMS", "1000"))
+COMPARE_ROUNDS = 10  # the Responses API against Chat Completions: blocks in turn
 CONCURRENCY = 32
-# Sequential phases on two accounts (one per endpoint); each throughput run rotates over
-# LOAD_ACCOUNTS more, its warm-up on one more: the plan's 10,000 messages a day bound what one
-# account may send, and a fast gateway sends more than that in a run.
+# Sequential phases on three accounts (one per gateway endpoint); each throughput run rotates
+# over LOAD_ACCOUNTS more, its warm-up on one more: the plan's 10,000 messages a day bound what
+# one account may send, and a fast gateway sends more than that in a run.
+GATEWAY_ENDPOINTS = ("gateway_anthropic", "gateway_openai", "gateway_responses")
 LOAD_ACCOUNTS = 4
-ACCOUNTS = 2 + 2 * (LOAD_ACCOUNTS + 1)
+ACCOUNTS = len(GATEWAY_ENDPOINTS) * (LOAD_ACCOUNTS + 2)
 
 LITELLM_NOTES = [
     f"`{procs.LITELLM_PIN}` in `bench/.venvs/litellm`, started as `litellm --config ... "
@@ -62,13 +64,17 @@ def chat(text: str = "hello benchmark", **extra: Any) -> dict[str, Any]:
             **extra}  # fmt: skip
 
 
+def responses(text: str = "hello benchmark", **extra: Any) -> dict[str, Any]:
+    return {"model": MODEL, "max_output_tokens": 256, "input": text, **extra}
+
+
 SLOW = "[fake output-tokens=20 tokens-per-second=4] hello"
 
 
 def targets(
     fake: procs.Proc, gw: procs.Proc, keys: list[str], lite: procs.Proc | None
 ) -> dict[str, Target]:
-    key, openai_key = keys[:2]
+    key, openai_key, responses_key = keys[: len(GATEWAY_ENDPOINTS)]
     anthropic = {"anthropic-version": "2023-06-01"}
     out = {
         "direct_anthropic": Target("fake /v1/messages", fake.url + "/v1/messages", messages(),
@@ -79,6 +85,8 @@ def targets(
                                     {**anthropic, "x-api-key": key}),
         "gateway_openai": Target("gateway /v1/chat/completions", gw.url + "/v1/chat/completions",
                                  chat(), {"authorization": f"Bearer {openai_key}"}),
+        "gateway_responses": Target("gateway /v1/responses", gw.url + "/v1/responses",
+                                    responses(), {"authorization": f"Bearer {responses_key}"}),
     }  # fmt: skip
     if lite is not None:
         out["litellm_openai"] = Target(
@@ -102,7 +110,10 @@ def rekeyed(target: Target, key: str) -> Target:
 
 
 def streaming(target: Target, text: str = "hello stream") -> Target:
-    body = dict(target.body, stream=True, messages=[{"role": "user", "content": text}])
+    if "input" in target.body:  # the Responses API
+        body = dict(target.body, stream=True, input=text)
+    else:
+        body = dict(target.body, stream=True, messages=[{"role": "user", "content": text}])
     return Target(target.name + " (stream)", target.url, body, target.headers)
 
 
@@ -122,10 +133,10 @@ async def throughput(
 
 def load_targets(t: dict[str, Target], keys: list[str]) -> dict[str, tuple[list[Target], Target]]:
     """Each throughput run's targets and warm-up: the gateway's on accounts of their own
-    (``keys[2:]``), the others as they are."""
+    (the keys after the sequential phases' ones), the others as they are."""
     out = {name: ([target], target) for name, target in t.items()}
-    spare = iter(keys[2:])
-    for name in ("gateway_anthropic", "gateway_openai"):
+    spare = iter(keys[len(GATEWAY_ENDPOINTS) :])
+    for name in GATEWAY_ENDPOINTS:
         if name in t:
             rotation = [rekeyed(t[name], next(spare)) for _ in range(LOAD_ACCOUNTS)]
             out[name] = (rotation, rekeyed(t[name], next(spare)))
@@ -141,13 +152,14 @@ async def measure(
         n = N_LATENCY if not name.startswith("litellm") else max(200, N_LATENCY // 2)
         print(f"latency c=1: {target.name} x{n}", flush=True)
         results["latency"][name] = summary_ms(await load.latencies(target, n))
-    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
+    results["responses"] = await compare_responses(t, gw)
+    for name in ("direct_anthropic", *GATEWAY_ENDPOINTS, "litellm_openai"):
         if name in t:
             total = N_THROUGHPUT if not name.startswith("litellm") else max(300, N_THROUGHPUT // 3)
             print(f"throughput c={CONCURRENCY}: {t[name].name} x{total}", flush=True)
             rotation, warm = loads[name]
             results["throughput"][name] = await throughput(rotation, total, warm)
-    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai", "litellm_openai"):
+    for name in ("direct_anthropic", *GATEWAY_ENDPOINTS, "litellm_openai"):
         if name in t:
             print(f"ttfb: {t[name].name} x{N_TTFB}", flush=True)
             results["ttfb"][name] = summary_ms(await load.ttfb(streaming(t[name]), N_TTFB))
@@ -160,15 +172,29 @@ async def measure(
     return results
 
 
+async def compare_responses(t: dict[str, Target], gw: procs.Proc) -> dict[str, Any]:
+    """The Responses API against Chat Completions in the same minutes: blocks of requests to
+    the direct upstream and to both endpoints in turn (ABCABC...), with the gateway's CPU
+    per message from the same blocks."""
+    names = ("direct_anthropic", "gateway_openai", "gateway_responses")
+    rounds, block = COMPARE_ROUNDS, max(1, N_LATENCY // COMPARE_ROUNDS)
+    print(f"alternating c=1: {', '.join(t[n].name for n in names)}: {rounds} x {block} each")
+    rows = await load.alternating([t[n] for n in names], rounds, block, gw.cpu_seconds)
+    out = {name: {**summary_ms(row["samples"]), "cpu_ms": row["cpu_ms"]}
+           for name, row in zip(names, rows, strict=True)}  # fmt: skip
+    out["direct_anthropic"].pop("cpu_ms")  # the gateway is idle then
+    return out
+
+
 async def measure_postgres(t: dict[str, Target], keys: list[str]) -> dict[str, Any]:
     """The gateway on PostgreSQL: latency, throughput and time to first byte (the direct
     calls again, for a baseline taken in the same minutes)."""
     results: dict[str, Any] = {"latency": {}, "throughput": {}, "ttfb": {}}
     loads = load_targets(t, keys)
-    for name in ("direct_anthropic", "gateway_anthropic", "gateway_openai"):
+    for name in ("direct_anthropic", *GATEWAY_ENDPOINTS):
         print(f"postgres latency c=1: {t[name].name} x{N_LATENCY}", flush=True)
         results["latency"][name] = summary_ms(await load.latencies(t[name], N_LATENCY))
-    for name in ("gateway_anthropic", "gateway_openai"):
+    for name in GATEWAY_ENDPOINTS:
         print(f"postgres throughput c={CONCURRENCY}: {t[name].name} x{N_THROUGHPUT}", flush=True)
         rotation, warm = loads[name]
         results["throughput"][name] = await throughput(rotation, N_THROUGHPUT, warm)
@@ -202,7 +228,7 @@ def machine() -> dict[str, Any]:
             model = line.split(":", 1)[1].strip()
             break
     return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "kernel": platform.release(),
+            "kernel": platform.release(), "load": round(os.getloadavg()[1], 1),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}  # fmt: skip
 
 
@@ -213,6 +239,7 @@ def main() -> None:
             json.loads((out / "results.json").read_text()), procs.ROOT / "bench" / "RESULTS.md"
         )
         return
+    load_before = round(os.getloadavg()[1], 1)  # other work on the machine, for the report
     root = Path(tempfile.mkdtemp(prefix="caicaini-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     started: list[procs.Proc] = []
@@ -230,7 +257,7 @@ def main() -> None:
             if proc is not None:
                 proc.stop()
         results["postgres"] = run_postgres(root, fake, out)
-        results["machine"] = machine()
+        results["machine"] = {**machine(), "load_before": load_before}
         results["litellm"] = {"available": lite is not None, "pin": procs.LITELLM_PIN,
                               "notes": LITELLM_NOTES}  # fmt: skip
         (out / "results.json").write_text(json.dumps(results, indent=2))

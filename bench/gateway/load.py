@@ -53,7 +53,10 @@ async def _one(http: httpx.AsyncClient, target: Target) -> None:
         raise RuntimeError(f"{target.name}: HTTP {r.status_code}: {r.text[:300]}")
 
 
-async def latencies(target: Target, n: int, warmup: int = 50) -> list[float]:
+WARMUP = 50
+
+
+async def latencies(target: Target, n: int, warmup: int = WARMUP) -> list[float]:
     """Sequential requests (concurrency 1); seconds per request."""
     samples = []
     async with client(4) as http:
@@ -64,6 +67,30 @@ async def latencies(target: Target, n: int, warmup: int = 50) -> list[float]:
             await _one(http, target)
             samples.append(time.perf_counter() - started)
     return samples
+
+
+async def alternating(
+    targets: list[Target], rounds: int, block: int, cpu: Callable[[], float]
+) -> list[dict[str, Any]]:
+    """Sequential requests (concurrency 1) in blocks of ``block`` to each target in turn,
+    ``rounds`` times: whatever else loads the machine meanwhile weighs on every target alike.
+    Per target: the latencies and the server's CPU per request (``cpu()``: its CPU seconds)."""
+    out: list[dict[str, Any]] = [{"samples": [], "cpu": 0.0} for _ in targets]
+    async with client(4) as http:
+        for target in targets:
+            for _ in range(WARMUP):
+                await _one(http, target)
+        for _ in range(rounds):
+            for target, row in zip(targets, out, strict=True):
+                before = cpu()
+                for _ in range(block):
+                    started = time.perf_counter()
+                    await _one(http, target)
+                    row["samples"].append(time.perf_counter() - started)
+                row["cpu"] += cpu() - before
+    for row in out:
+        row["cpu_ms"] = round(row.pop("cpu") / len(row["samples"]) * 1000, 3)
+    return out
 
 
 async def throughput(target: Target, total: int, concurrency: int) -> dict[str, float]:

@@ -10,13 +10,16 @@ NAMES = {
     "direct_openai": "fake upstream directly, /v1/chat/completions",
     "gateway_anthropic": "Caicaini gateway, /v1/messages",
     "gateway_openai": "Caicaini gateway, /v1/chat/completions (translated to Anthropic)",
+    "gateway_responses": "Caicaini gateway, /v1/responses (translated to Anthropic)",
     "litellm_openai": "LiteLLM proxy, /v1/chat/completions (to Anthropic)",
 }
 BASELINE = {
     "gateway_anthropic": "direct_anthropic",
     "gateway_openai": "direct_anthropic",
+    "gateway_responses": "direct_anthropic",
     "litellm_openai": "direct_anthropic",
 }
+RESPONSES_MARGIN = 0.10  # the Responses API's overhead may exceed Chat Completions' by 10%
 
 
 # Phase timers (temporary perf_counter probes around admit / hold / upstream / settle) and
@@ -205,6 +208,64 @@ def _verdict(results: dict[str, Any]) -> str:
     return text
 
 
+def _responses(results: dict[str, Any]) -> list[str]:
+    """The Responses API against Chat Completions: the same minutes, blocks in turn."""
+    rows = results.get("responses")
+    lines = ["", "## The Responses API against Chat Completions", ""]
+    if not rows:
+        return [*lines, "Not measured in this run."]
+    lines += ["Requests at concurrency 1, in blocks (a tenth of the run each) to the fake "
+              "upstream directly, the Chat Completions endpoint and the Responses API endpoint "
+              "in turn, so that whatever else loads the machine weighs on all three alike; the "
+              "gateway's CPU per message (its threads' time on a CPU, from "
+              "`/proc/<pid>/task/*/schedstat`) from the same blocks. Both endpoints translate "
+              "to the same canonical call and meter it the same way."]  # fmt: skip
+    lines += ["", *_latency_table(rows)]
+    if "cpu_ms" in rows.get("gateway_responses", {}):
+        chat, resp = rows["gateway_openai"]["cpu_ms"], rows["gateway_responses"]["cpu_ms"]
+        lines += ["", f"Gateway CPU per message: {chat:.3f} ms (Chat Completions), {resp:.3f} "
+                      f"ms (Responses API), {resp / chat - 1:+.1%}."]  # fmt: skip
+    thr = results["throughput"]
+    if "gateway_openai" in thr and "gateway_responses" in thr:
+        lines += ["", f"Throughput at concurrency {thr['gateway_responses']['concurrency']} "
+                      f"(the table above, one run after the other): "
+                      f"{thr['gateway_responses']['rps']:.0f} requests/s (Responses API), "
+                      f"{thr['gateway_openai']['rps']:.0f} (Chat Completions)."]  # fmt: skip
+    return lines
+
+
+def _responses_verdict(results: dict[str, Any]) -> str:
+    rows = results.get("responses") or {}
+    if not {"direct_anthropic", "gateway_openai", "gateway_responses"} <= rows.keys():
+        return ""
+    base = rows["direct_anthropic"]["p50_ms"]
+    chat = rows["gateway_openai"]["p50_ms"] - base
+    resp = rows["gateway_responses"]["p50_ms"] - base
+    cpu_chat, cpu_resp = rows["gateway_openai"]["cpu_ms"], rows["gateway_responses"]["cpu_ms"]
+    met = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    limit = 1 + RESPONSES_MARGIN
+    return (
+        f" The Responses API within {RESPONSES_MARGIN:.0%} of Chat Completions (measured in "
+        f"turn): p50 overhead {met(resp <= chat * limit)} ({resp:+.2f} ms against "
+        f"{chat:+.2f} ms), gateway CPU per message {met(cpu_resp <= cpu_chat * limit)} "
+        f"({cpu_resp:.3f} ms against {cpu_chat:.3f} ms)."
+    )
+
+
+def _load_average(m: dict[str, Any]) -> list[str]:
+    """The machine's 5-minute load average before and after the run: other processes compete
+    with the measured ones when it exceeds the CPU count."""
+    if "load" not in m:
+        return []
+    lines = [f"- Load average (5 min) before and after the run: {m.get('load_before', '?')} and "
+             f"{m['load']}, on {m['nproc']} CPUs"]  # fmt: skip
+    if max(m["load"], m.get("load_before", 0)) > 2 * m["nproc"]:
+        lines += ["  (other work kept the CPUs busy: absolute latencies and throughputs are not",
+                  "  comparable with quieter runs; comparisons measured in turn, and CPU per",
+                  "  message, still are)"]  # fmt: skip
+    return lines
+
+
 def _load_note(thr: dict[str, Any]) -> str:
     tools = {row.get("tool", "httpx") for row in thr.values()}
     if tools == {"wrk"}:
@@ -222,6 +283,17 @@ def _overhead(rows: dict[str, Any], name: str, field: str) -> str:
     return f"{rows[name][field] - rows[base][field]:+.2f}"
 
 
+def _latency_table(rows: dict[str, Any]) -> list[str]:
+    lines = ["| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for name, row in rows.items():
+        lines.append(
+            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{_overhead(rows, name, 'p50_ms')} | {_overhead(rows, name, 'p99_ms')} | {row['n']} |"
+        )
+    return lines
+
+
 def _postgres(pg: dict[str, Any] | None) -> list[str]:
     lines = ["", "## The gateway on PostgreSQL", ""]
     if not pg:
@@ -229,15 +301,7 @@ def _postgres(pg: dict[str, Any] | None) -> list[str]:
     lines += ["Same machine and load, the gateway on a scratch PostgreSQL 15 database "
               "(127.0.0.1, created for the run and dropped after it; default server settings, "
               "so every commit is flushed to disk). The direct calls were measured again in the "
-              "same minutes as the baseline.", "",
-              "| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    lat = pg["latency"]
-    for name, row in lat.items():
-        lines.append(
-            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{_overhead(lat, name, 'p50_ms')} | {_overhead(lat, name, 'p99_ms')} | {row['n']} |"
-        )
+              "same minutes as the baseline.", "", *_latency_table(pg["latency"])]  # fmt: skip
     lines += ["", "| throughput at concurrency 32 | requests/s | requests | errors |",
               "| --- | ---: | ---: | ---: |"]  # fmt: skip
     for name, row in pg["throughput"].items():
@@ -263,6 +327,7 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         "",
         f"- Date: {m['date']}",
         f"- Machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, Python {m['python']}",
+        *_load_average(m),
         "- Setup: every process on 127.0.0.1 of this machine: the fake upstream (`caicaini",
         "  fake-upstream`, zero latency) in its own process, the gateway (`caicaini serve`, one",
         "  process, SQLite, full metering: key check, rate limits, hold, settle, usage record and",
@@ -276,15 +341,8 @@ def write_results(results: dict[str, Any], path: Path) -> None:
         "",
         "## Latency at concurrency 1 (non-streaming)",
         "",
-        "| target | p50 ms | p99 ms | p50 overhead ms | p99 overhead ms | n |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *_latency_table(results["latency"]),
     ]
-    lat = results["latency"]
-    for name, row in lat.items():
-        lines.append(
-            f"| {NAMES.get(name, name)} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{_overhead(lat, name, 'p50_ms')} | {_overhead(lat, name, 'p99_ms')} | {row['n']} |"
-        )
     lines += ["", "## Throughput at concurrency 32 (non-streaming)", "",
               "| target | requests/s | requests | errors |",
               "| --- | ---: | ---: | ---: |"]  # fmt: skip
@@ -318,8 +376,9 @@ def write_results(results: dict[str, Any], path: Path) -> None:
     for name, row in results["streams"].items():
         for kind, count in row.get("error_kinds", {}).items():
             lines.append(f"\n{NAMES.get(name, name)}: {count} x {kind}")
+    lines += _responses(results)
     lines += _postgres(results.get("postgres"))
-    lines += ["", "## Targets", "", _verdict(results)]
+    lines += ["", "## Targets", "", _verdict(results) + _responses_verdict(results)]
     lines += ["", "## Where the gateway's time goes"]
     for paragraph in ANALYSIS:
         lines += ["", paragraph]

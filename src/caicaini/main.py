@@ -34,6 +34,7 @@ WEB_STATIC = Path(__file__).parent / "web" / "static"
 ROUTER_MODULES = [
     "caicaini.gateway.anthropic_api",
     "caicaini.gateway.openai_api",
+    "caicaini.gateway.responses_api",
     "caicaini.ops.endpoints",
     "caicaini.plans.endpoints",
     "caicaini.ledger.endpoints",

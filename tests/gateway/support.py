@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
+import subprocess
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy import select
 
 from caicaini.api_keys.service import ApiKeyService, KeyOptions
 from caicaini.audit.service import Actor
 from caicaini.config import Settings
 from caicaini.context import AppContext
+from caicaini.kit.credits import ceil_div
 from caicaini.kit.ids import new_id
+from caicaini.kit.sse import SSEDecoder
 from caicaini.ledger.service import LedgerService
 from caicaini.ledger.verify import verify_ledger
 from caicaini.models.accounts import Account
@@ -24,6 +33,7 @@ from tests.conftest import make_settings
 CLAUDE = "claude-sonnet-4-5"  # plus: 3 credits per unit
 KIMI = "kimi-k2.7-code"  # plus: 2 credits per unit
 RATES = {CLAUDE: 3, KIMI: 2, "claude-haiku-4-5": 1, "kimi-k2.5": 1}
+IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def gateway_settings(
@@ -125,3 +135,60 @@ def message_body(model: str = CLAUDE, text: str = "hello there", **extra: Any) -
         "messages": [{"role": "user", "content": text}],
         **extra,
     }
+
+
+async def read_events(response: httpx.Response) -> list[tuple[str | None, Any]]:
+    decoder = SSEDecoder()
+    out = []
+    async for chunk in response.aiter_bytes():
+        for event in decoder.feed(chunk):
+            out.append((event.event, event.data if event.data == "[DONE]" else event.json()))
+    return out
+
+
+async def settled(ctx: AppContext, account: str) -> UsageRecord:
+    """Wait (bounded) for the stream's settlement, which runs as the response closes."""
+    for _ in range(500):
+        records = await usage_of(ctx, account)
+        if records:
+            return records[0]
+        await asyncio.sleep(0.01)
+    raise AssertionError("the stream was never settled")
+
+
+def published_price(model: str, input_tokens: int, output_tokens: int) -> int:
+    """The pricing page's rule: rate x max(1, ceil(in / 8000), ceil(out / 2000))."""
+    units = max(1, ceil_div(input_tokens, 8000), ceil_div(output_tokens, 2000))
+    return RATES[model] * units
+
+
+async def assert_charged_exactly(ctx: AppContext, account: str, expected: list[int]) -> None:
+    records = await usage_of(ctx, account)
+    assert sorted(r.credits_charged for r in records) == sorted(expected)
+    assert len(await receipts_of(ctx, account)) == len(expected)
+    assert await balance(ctx, account) == 1000 - sum(expected)
+    await assert_books_balance(ctx)
+
+
+def cached_tool(
+    factory: pytest.TempPathFactory,
+    name: str,
+    install: Callable[[Path], subprocess.CompletedProcess[str]],
+) -> Path:
+    """A directory holding a client installed once (in pytest's temp root, which later runs
+    reuse), under a lock for sessions running at once. An install that fails fails the test
+    under CI (``CI=true``) and skips it elsewhere."""
+    root = factory.getbasetemp().parent / name
+    ready = root / ".ready"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            done = install(root)
+            if done.returncode != 0:
+                message = f"could not install {name}: {(done.stderr or done.stdout)[-500:]}"
+                if IN_CI:
+                    pytest.fail(message)
+                pytest.skip(message)
+            ready.touch()
+    return root

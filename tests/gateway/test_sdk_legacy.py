@@ -4,7 +4,6 @@ running gateway: text and a streamed tool call for a Claude and a Kimi model."""
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import subprocess
@@ -15,10 +14,18 @@ import pytest
 
 from caicaini.context import AppContext
 from caicaini.testing.live_server import LiveServer
-from tests.gateway.support import CLAUDE, KIMI, RATES, balance, customer, issue_key, usage_of
+from tests.gateway.support import (
+    CLAUDE,
+    KIMI,
+    RATES,
+    balance,
+    cached_tool,
+    customer,
+    issue_key,
+    usage_of,
+)
 
 LEGACY = "anthropic==1.17.0"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 SCRIPT = r"""
 import json, os, anthropic
@@ -44,28 +51,17 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="session")
 def legacy_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A virtualenv with the 1.x SDK, built once and kept in pytest's temp root for reuse."""
-    root = tmp_path_factory.getbasetemp().parent / "venv-anthropic-1.17.0"
-    python = root / "bin" / "python"
-    ready = root / ".ready"
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.parent / "venv-anthropic.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not ready.exists():
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True)
-            done = subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", LEGACY],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            if done.returncode != 0:
-                message = f"could not install {LEGACY}: {done.stderr[-500:]}"
-                if IN_CI:
-                    pytest.fail(message)
-                pytest.skip(message)
-            ready.touch()
-    return python
+    """A virtualenv with the 1.x SDK, built once and kept for later runs."""
+
+    def install(root: Path) -> subprocess.CompletedProcess[str]:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True)
+        return subprocess.run(
+            [str(root / "bin" / "python"), "-m", "pip", "install", "-q",
+             "--disable-pip-version-check", LEGACY],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    return cached_tool(tmp_path_factory, "venv-anthropic-1.17.0", install) / "bin" / "python"
 
 
 @pytest.mark.parametrize("model", [CLAUDE, KIMI])

@@ -12,18 +12,15 @@ import openai
 import pytest
 
 from caicaini.context import AppContext
-from caicaini.kit.credits import ceil_div
 from caicaini.testing.live_server import LiveServer
 from tests.gateway.support import (
     CLAUDE,
     KIMI,
-    RATES,
-    assert_books_balance,
+    assert_charged_exactly,
     balance,
     customer,
     issue_key,
-    receipts_of,
-    usage_of,
+    published_price,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
@@ -37,20 +34,6 @@ WEATHER_TOOL = {
         "required": ["city"],
     },
 }
-
-
-def published_price(model: str, input_tokens: int, output_tokens: int) -> int:
-    """The pricing page's rule: rate x max(1, ceil(in / 8000), ceil(out / 2000))."""
-    units = max(1, ceil_div(input_tokens, 8000), ceil_div(output_tokens, 2000))
-    return RATES[model] * units
-
-
-async def assert_charged_exactly(ctx: AppContext, account: str, expected: list[int]) -> None:
-    records = await usage_of(ctx, account)
-    assert sorted(r.credits_charged for r in records) == sorted(expected)
-    assert len(await receipts_of(ctx, account)) == len(expected)
-    assert await balance(ctx, account) == 1000 - sum(expected)
-    await assert_books_balance(ctx)
 
 
 @pytest.mark.parametrize("model", [CLAUDE, KIMI])

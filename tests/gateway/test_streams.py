@@ -3,7 +3,6 @@ streams, and the client leaving mid-stream."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -11,7 +10,6 @@ import httpx
 
 from caicaini.context import AppContext
 from caicaini.kit.sse import SSEDecoder
-from caicaini.models.usage import UsageRecord
 from caicaini.testing.fake_upstream import FakeScript
 from tests.gateway.support import (
     CLAUDE,
@@ -23,28 +21,10 @@ from tests.gateway.support import (
     customer,
     issue_key,
     message_body,
+    read_events,
     receipts_of,
-    usage_of,
+    settled,
 )
-
-
-async def read_events(response: httpx.Response) -> list[tuple[str | None, Any]]:
-    decoder = SSEDecoder()
-    out = []
-    async for chunk in response.aiter_bytes():
-        for event in decoder.feed(chunk):
-            out.append((event.event, event.data if event.data == "[DONE]" else event.json()))
-    return out
-
-
-async def settled(ctx: AppContext, account: str) -> UsageRecord:
-    """Wait (bounded) for the stream's settlement, which runs as the response closes."""
-    for _ in range(500):
-        records = await usage_of(ctx, account)
-        if records:
-            return records[0]
-        await asyncio.sleep(0.01)
-    raise AssertionError("the stream was never settled")
 
 
 async def test_anthropic_stream_is_charged_at_final_usage(

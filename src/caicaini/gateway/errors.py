@@ -1,8 +1,9 @@
 """Gateway errors and how each endpoint renders them.
 
 The Anthropic endpoints answer ``{"type":"error","error":{"type","message"},"request_id"}``,
-the OpenAI endpoint ``{"error":{"message","type","param","code"}}``; ``/v1/models`` picks by
-the ``anthropic-version`` header like its success responses. An upstream error keeps the
+the OpenAI endpoints (Chat Completions and the Responses API, which share OpenAI's error
+envelope) ``{"error":{"message","type","param","code"}}``; ``/v1/models`` picks by the
+``anthropic-version`` header like its success responses. An upstream error keeps the
 provider's wording (clients such as Claude Code match on it) and its status.
 """
 
@@ -33,6 +34,12 @@ class GatewayRateLimited(errors.RateLimited):
         self.headers = headers
 
 
+class ResponseNotStored(errors.NotFound):
+    """Responses are answered in full and never stored, so none can be fetched later."""
+
+    code = "response_not_found"
+
+
 ANTHROPIC_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -56,10 +63,11 @@ OPENAI_TYPES = {
     401: ("invalid_request_error", "invalid_api_key"),
     402: ("insufficient_quota", "insufficient_quota"),
     403: ("permission_error", "permission_denied"),
-    404: ("invalid_request_error", "model_not_found"),
+    404: ("invalid_request_error", None),
     413: ("invalid_request_error", "request_too_large"),
     429: ("rate_limit_error", "rate_limit_exceeded"),
 }
+OPENAI_CODES = {"unknown_model": "model_not_found"}  # OpenAI's own words for ours
 
 
 GENERIC_CODES = frozenset({"invalid_input", "error", errors.InsufficientCredits.code})
@@ -98,7 +106,8 @@ def openai_error_body(exc: errors.DomainError, status: int) -> dict[str, Any]:
     if isinstance(exc, errors.UpstreamError):
         kind, code = exc.error_type, exc.error_type
     elif (code is None or status == 402) and exc.code not in GENERIC_CODES:
-        code = exc.code  # e.g. spend_cap_reached: which limit, for code that matches on it
+        # e.g. spend_cap_reached: which limit, for code that matches on it
+        code = OPENAI_CODES.get(exc.code, exc.code)
     param = getattr(exc, "field", None)
     return {"error": {"message": exc.message, "type": kind, "param": param, "code": code}}
 
@@ -125,6 +134,7 @@ def render_by_version(request: Request, exc: errors.DomainError, status: int) ->
 def register() -> None:
     register_renderer("anthropic", render_anthropic, "/v1/messages")
     register_renderer("openai", render_openai, "/v1/chat/completions")
+    register_renderer("responses", render_openai, "/v1/responses")
     register_renderer("gateway", render_by_version, "/v1/models")
 
 

@@ -29,7 +29,7 @@ class UsageRecord(Base):
     key_id: Mapped[str | None] = mapped_column(String(40))
     model: Mapped[str] = mapped_column(String(100))
     provider: Mapped[str] = mapped_column(String(40))
-    endpoint: Mapped[str] = mapped_column(String(16))  # "anthropic" | "openai"
+    endpoint: Mapped[str] = mapped_column(String(16))  # "anthropic" | "openai" | "responses"
     stream: Mapped[bool] = mapped_column()
     outcome: Mapped[str] = mapped_column(String(24))  # ok, client_disconnect, upstream_error
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)

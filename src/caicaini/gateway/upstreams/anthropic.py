@@ -1,10 +1,13 @@
 """The Anthropic Messages adapter: the canonical format on the wire, so requests pass
 through nearly untouched (unknown fields included, for new API features).
 
-Changes made to a body: ``model`` becomes the upstream model id and ``max_tokens`` is clamped
-to the model's limit. Headers: ``x-api-key`` when a key is configured, ``anthropic-version``
-(default ``2023-06-01``) and ``anthropic-beta`` as the client sent them, plus whatever the
-gateway put in ``UpstreamRequest.headers`` — except credentials, which are never forwarded.
+Changes made to a body: ``model`` becomes the upstream model id, ``max_tokens`` is clamped
+to the model's limit, and thinking blocks without a signature are left out: Anthropic refuses
+them, and they come only from other providers' reasoning (a conversation that moved from a
+Kimi model to a Claude one, reasoning items sent back to the Responses API).
+Headers: ``x-api-key`` when a key is configured, ``anthropic-version`` (default
+``2023-06-01``) and ``anthropic-beta`` as the client sent them, plus whatever the gateway put
+in ``UpstreamRequest.headers`` — except credentials, which are never forwarded.
 Responses name OUR model id. Upstream errors keep their status, type and wording.
 """
 
@@ -31,6 +34,7 @@ from caicaini.gateway.upstreams.http import (
 from caicaini.kit.sse import aiter_sse
 
 DEFAULT_VERSION = "2023-06-01"
+UNSIGNED = b'"signature":""'
 NEVER_FORWARD = frozenset({"authorization", "x-api-key", "cookie", "host", "content-length"})
 COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")
 ERROR_STATUS = {
@@ -96,6 +100,19 @@ def stream_failure(exc: Exception, label: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": error.error_type, "message": error.message}}
 
 
+def without_unsigned_thinking(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            kept = [b for b in content if b.get("type") != "thinking" or b.get("signature")]
+            if not kept:
+                continue  # a turn that only thought: nothing left to send
+            message = {**message, "content": kept}
+        out.append(message)
+    return out
+
+
 class AnthropicProvider:
     def __init__(
         self,
@@ -130,6 +147,10 @@ class AnthropicProvider:
             body["stream"] = True
         else:
             body.pop("stream", None)
+        encoded = encode(body)
+        if UNSIGNED not in encoded:  # a byte search: the common case costs nothing more
+            return encoded
+        body["messages"] = without_unsigned_thinking(body.get("messages") or [])
         return encode(body)
 
     async def send(self, req: UpstreamRequest) -> dict[str, Any]:

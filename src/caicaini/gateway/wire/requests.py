@@ -161,6 +161,41 @@ def _tool_choice_to_openai(choice: dict[str, Any]) -> Any:
 
 
 # -- OpenAI -> Anthropic ---------------------------------------------------------------------
+class CanonicalTurns:
+    """The canonical ``system`` and ``messages`` built from an OpenAI-family edge's turns
+    (Chat Completions messages, Responses input items).
+
+    Leading system/developer text becomes ``system``; later instructions stay in place as
+    ``role:"system"`` entries. Consecutive turns of one role merge, as Anthropic expects
+    alternation (a tool call's assistant turn, its results' user turn...).
+    """
+
+    __slots__ = ("messages", "system")
+
+    def __init__(self) -> None:
+        self.system: list[str] = []
+        self.messages: list[dict[str, Any]] = []
+
+    def instruct(self, text: str) -> None:
+        if self.messages:
+            self.messages.append({"role": "system", "content": text})
+        else:
+            self.system.append(text)
+
+    def add(self, role: str, blocks: list[dict[str, Any]]) -> None:
+        messages = self.messages
+        if messages and messages[-1]["role"] == role and isinstance(messages[-1]["content"], list):
+            messages[-1]["content"].extend(blocks)
+        else:
+            messages.append({"role": role, "content": blocks})
+
+    def body(self, model: Any, max_tokens: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": self.messages}
+        if self.system:
+            out["system"] = "\n\n".join(self.system)
+        return out
+
+
 def openai_request_to_anthropic(
     body: dict[str, Any], *, default_max_tokens: int = DEFAULT_MAX_TOKENS
 ) -> dict[str, Any]:
@@ -173,61 +208,65 @@ def openai_request_to_anthropic(
         raise InvalidInput("messages: a list of messages is required", field="messages")
     if body.get("n") not in (None, 1):
         raise InvalidInput("n: only one choice per request is supported", field="n")
-    system: list[str] = []
-    messages: list[dict[str, Any]] = []
+    turns = CanonicalTurns()
     for message in body["messages"]:
         if not isinstance(message, dict):
             raise InvalidInput("messages: each message must be an object", field="messages")
         role = message.get("role")
         if role in ("system", "developer"):
-            text = _part_text(message.get("content"))
-            if messages:
-                messages.append({"role": "system", "content": text})
-            else:
-                system.append(text)
+            turns.instruct(_part_text(message.get("content")))
         elif role == "assistant":
             blocks = _assistant_to_anthropic(message)
             if blocks:  # Anthropic refuses empty assistant turns; they carry nothing anyway
-                _append(messages, "assistant", blocks)
+                turns.add("assistant", blocks)
         elif role == "tool":
-            block = {
-                "type": "tool_result",
-                "tool_use_id": message.get("tool_call_id", ""),
-                "content": _part_text(message.get("content")),
-            }
-            _append(messages, "user", [block])
+            block = tool_result(message.get("tool_call_id", ""), _part_text(message.get("content")))
+            turns.add("user", [block])
         elif role == "user":
-            _append(messages, "user", _user_parts_to_anthropic(message.get("content")))
+            turns.add("user", _user_parts_to_anthropic(message.get("content")))
     limit = body.get("max_completion_tokens") or body.get("max_tokens") or default_max_tokens
-    out: dict[str, Any] = {"model": body.get("model"), "max_tokens": limit, "messages": messages}
-    if system:
-        out["system"] = "\n\n".join(system)
+    out = turns.body(body.get("model"), limit)
     if body.get("stream"):
         out["stream"] = True
-    if body.get("temperature") is not None:
-        out["temperature"] = min(float(body["temperature"]), 1.0)
-    if body.get("top_p") is not None:
-        out["top_p"] = body["top_p"]
+    sampling_to_anthropic(body, out)
     stop = body.get("stop")
     if stop:
         out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-    tools = [_tool_to_anthropic(t) for t in body.get("tools") or [] if t.get("function")]
-    if tools:
-        out["tools"] = tools
-        choice = _tool_choice_to_anthropic(body.get("tool_choice"))
-        if body.get("parallel_tool_calls") is False:
-            choice = (choice or {"type": "auto"}) | {"disable_parallel_tool_use": True}
-        if choice is not None:
-            out["tool_choice"] = choice
+    tools = [
+        t["function"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("function")
+    ]
+    tools_to_anthropic(out, tools, body.get("tool_choice"), body.get("parallel_tool_calls"))
     return out
 
 
-def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
-    """Consecutive turns of one role merge, as Anthropic expects alternation."""
-    if messages and messages[-1]["role"] == role and isinstance(messages[-1]["content"], list):
-        messages[-1]["content"].extend(blocks)
-    else:
-        messages.append({"role": role, "content": blocks})
+def sampling_to_anthropic(body: dict[str, Any], out: dict[str, Any]) -> None:
+    """``temperature`` (OpenAI's 0-2 clamped to Anthropic's 0-1) and ``top_p``."""
+    for name in ("temperature", "top_p"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidInput(f"{name}: a number is required", field=name)
+        out[name] = min(float(value), 1.0) if name == "temperature" else value
+
+
+def tools_to_anthropic(
+    out: dict[str, Any], functions: list[Any], choice: Any, parallel: Any
+) -> None:
+    """Function definitions (``name``, ``description``, ``parameters``) and the tool choice
+    (``auto|required|none`` or a named function) as canonical ``tools`` / ``tool_choice``."""
+    if not functions:
+        return
+    out["tools"] = [_tool_to_anthropic(fn) for fn in functions]
+    mapped = _tool_choice_to_anthropic(choice)
+    if parallel is False:
+        mapped = (mapped or {"type": "auto"}) | {"disable_parallel_tool_use": True}
+    if mapped is not None:
+        out["tool_choice"] = mapped
+
+
+def tool_result(tool_use_id: Any, content: Any) -> dict[str, Any]:
+    return {"type": "tool_result", "tool_use_id": tool_use_id or "", "content": content}
 
 
 def _part_text(content: Any) -> str:
@@ -248,11 +287,12 @@ def _user_parts_to_anthropic(content: Any) -> list[dict[str, Any]]:
             blocks.append({"type": "text", "text": part.get("text", "")})
         elif kind == "image_url":
             url = (part.get("image_url") or {}).get("url", "")
-            blocks.append({"type": "image", "source": _image_source(url)})
+            blocks.append({"type": "image", "source": image_source(url)})
     return blocks
 
 
-def _image_source(url: str) -> dict[str, Any]:
+def image_source(url: str) -> dict[str, Any]:
+    """A canonical image (or document) source from a URL or a ``data:`` URL."""
     if url.startswith("data:") and ";base64," in url:
         head, data = url[5:].split(";base64,", 1)
         return {"type": "base64", "media_type": head or "image/png", "data": data}
@@ -266,15 +306,18 @@ def _assistant_to_anthropic(message: dict[str, Any]) -> list[dict[str, Any]]:
         blocks.append({"type": "text", "text": text})
     for call in message.get("tool_calls") or []:
         fn = call.get("function") or {}
-        blocks.append(
-            {
-                "type": "tool_use",
-                "id": call.get("id", ""),
-                "name": fn.get("name", ""),
-                "input": parse_arguments(fn.get("arguments")),
-            }
-        )
+        blocks.append(tool_use(call.get("id"), fn.get("name"), fn.get("arguments")))
     return blocks
+
+
+def tool_use(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
+    """A canonical tool call from an OpenAI-style one (arguments a JSON string)."""
+    return {
+        "type": "tool_use",
+        "id": call_id or "",
+        "name": name or "",
+        "input": parse_arguments(arguments),
+    }
 
 
 def parse_arguments(raw: Any) -> dict[str, Any]:
@@ -283,24 +326,27 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
         return raw
     try:
         value = json.loads(raw or "{}")
-    except ValueError:
+    except (ValueError, TypeError):
         return {}
     return value if isinstance(value, dict) else {}
 
 
-def _tool_to_anthropic(tool: dict[str, Any]) -> dict[str, Any]:
-    fn = tool["function"]
+def _tool_to_anthropic(fn: Any) -> dict[str, Any]:
+    if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+        raise InvalidInput("tools: each function needs a name", field="tools")
     schema = fn.get("parameters") or {"type": "object", "properties": {}}
-    out: dict[str, Any] = {"name": fn.get("name", ""), "input_schema": schema}
+    out: dict[str, Any] = {"name": fn["name"], "input_schema": schema}
     if fn.get("description"):
         out["description"] = fn["description"]
     return out
 
 
 def _tool_choice_to_anthropic(choice: Any) -> dict[str, Any] | None:
+    """``auto|required|none``, or a named function: Chat Completions' ``{"type":"function",
+    "function":{"name"}}`` or the Responses API's ``{"type":"function","name"}``."""
     if isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name")
+        name = choice.get("name") or (choice.get("function") or {}).get("name")
         return {"type": "tool", "name": name} if name else None
     return {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}.get(
-        choice or ""
+        choice if isinstance(choice, str) else ""
     )

@@ -53,6 +53,12 @@ def validate(body: Any, headers: dict[str, str], *, count: bool = False) -> str 
         return "messages: Field required"
     if not count and not isinstance(body.get("max_tokens"), int):
         return "max_tokens: Field required"
+    for i, message in enumerate(body["messages"]):
+        content = message.get("content") if isinstance(message, dict) else None
+        for j, block in enumerate(content if isinstance(content, list) else ()):
+            unsigned = isinstance(block, dict) and not block.get("signature")
+            if unsigned and block.get("type") == "thinking":
+                return f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
     if headers.get("anthropic-version") == STRICT_VERSION:
         for name in ("temperature", "top_p", "top_k"):
             if name in body:
