@@ -55,6 +55,7 @@ ROUTER_MODULES = [
     "caicaini.devices.pages",
     "caicaini.web.guardrail_pages",
     "caicaini.console.pages",
+    "caicaini.console.incident_pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.
