@@ -49,6 +49,8 @@ ROUTER_MODULES = [
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
+    "caicaini.web.dashboard_pages",
+    "caicaini.web.usage_pages",
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
