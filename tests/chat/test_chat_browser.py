@@ -44,9 +44,7 @@ WATCH = """
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
@@ -92,7 +90,9 @@ async def test_a_reply_streams_and_its_cost_is_the_receipts_and_the_balance_chan
     page = await open_chat(browser, live.url, "ada@example.com")
     balance_before = credits_of(await page.inner_text(".chat-balance"))
     hold = credits_of(await page.inner_text("#hold"))
-    fake.push(Behaviour(text="One two three four five six seven eight nine ten.", tokens_per_second=PACED))
+    fake.push(
+        Behaviour(text="One two three four five six seven eight nine ten.", tokens_per_second=PACED)
+    )
 
     await send(page, "Count to ten")
 
