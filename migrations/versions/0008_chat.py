@@ -1,7 +1,7 @@
 """chat: the web chat's conversations and messages, with full-text search
 
 Revision ID: chat
-Revises: devices
+Revises: incidents
 
 Search: on SQLite an FTS5 table ``chat_search`` (one row per message and one per title; the
 conversation and account ids are indexed columns so a conversation's rows are found through
@@ -16,7 +16,7 @@ from alembic import op
 import caicaini.models.base
 
 revision = "chat"
-down_revision = "devices"
+down_revision = "incidents"
 branch_labels = None
 depends_on = None
 
