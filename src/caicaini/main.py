@@ -46,6 +46,7 @@ ROUTER_MODULES = [
     "caicaini.api_keys.endpoints",
     "caicaini.devices.endpoints",
     "caicaini.gateway.quote_api",
+    "caicaini.chat.endpoints",
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
@@ -57,6 +58,7 @@ ROUTER_MODULES = [
     "caicaini.devices.pages",
     "caicaini.web.guardrail_pages",
     "caicaini.console.pages",
+    "caicaini.chat.pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.
