@@ -46,9 +46,12 @@ ROUTER_MODULES = [
     "caicaini.api_keys.endpoints",
     "caicaini.devices.endpoints",
     "caicaini.gateway.quote_api",
+    "caicaini.chat.endpoints",
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
+    "caicaini.web.dashboard_pages",
+    "caicaini.web.usage_pages",
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
@@ -56,6 +59,7 @@ ROUTER_MODULES = [
     "caicaini.web.guardrail_pages",
     "caicaini.console.pages",
     "caicaini.console.incident_pages",
+    "caicaini.chat.pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.
