@@ -77,3 +77,19 @@ async def test_forfeit_once_per_key_and_never_on_a_closed_account(ctx: AppContex
             await service.forfeit(account_id, reason="again", actor=OPERATOR)
         with pytest.raises(Conflict):
             await service.suspend(account_id, reason="again", actor=OPERATOR)
+
+
+async def test_users_create_with_a_role(ctx: AppContext) -> None:
+    from caicaini.accounts.commands import create_user
+    from caicaini.accounts.roles import role_of
+
+    support = await create_user(
+        ctx, email="help@example.com", password="a-long-password", role="Support"
+    )
+    admin = await create_user(
+        ctx, email="boss@example.com", password="a-long-password", operator=True
+    )
+    customer_ = await create_user(ctx, email="c@example.com", password="a-long-password")
+    assert [role_of(a) for a in (support, admin, customer_)] == ["support", "admin", None]
+    with pytest.raises(InvalidInput, match="the role is one of support, admin"):
+        await create_user(ctx, email="x@example.com", password="a-long-password", role="root")

@@ -70,7 +70,9 @@ class ModerationService:
         self.accounts = AccountRepository(session)
 
     async def by_email(self, email: str) -> Account:
-        account = await self.accounts.by_email(email.strip().lower())
+        from caicaini.accounts.service import AccountService
+
+        account = await AccountService(self.session, self.clock, self.settings).by_email(email)
         if account is None:
             raise NotFound(f"no account with e-mail {email.strip()}")
         return account
