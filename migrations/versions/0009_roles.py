@@ -1,7 +1,7 @@
 """roles: an operator's console role (support reads and adds notes; admin does every action)
 
 Revision ID: roles
-Revises: incidents
+Revises: chat
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "roles"
-down_revision = "incidents"
+down_revision = "chat"
 branch_labels = None
 depends_on = None
 
