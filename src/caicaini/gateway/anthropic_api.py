@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse, Response
 
 from caicaini.gateway import errors as _errors  # noqa: F401  (registers the error renderers)
 from caicaini.gateway.auth import authenticate
-from caicaini.gateway.edge import admit, forwarded_headers, read_json
 from caicaini.gateway.caller import Caller
+from caicaini.gateway.edge import admit, forwarded_headers, read_json
 from caicaini.gateway.pipeline import (
     admitted_count,
     charge_headers,

@@ -48,7 +48,7 @@ class FastLaneApp(FastAPI):
     def add_edge_middleware(self, cls: Callable[..., ASGIApp], **options: Any) -> None:
         """Middleware for every request, the fast lane's included (inside the lane's
         request-context middleware, as in the stack: the last added is outermost)."""
-        self.add_middleware(cls, **options)  # type: ignore[arg-type]
+        self.add_middleware(cls, **options)
         self.edge_middleware.append((cls, options))
 
     def include_router(self, router: APIRouter, **kwargs: Any) -> None:

@@ -12,7 +12,7 @@ from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
-from caicaini.http.errors import http_error_handler
+from caicaini.http.errors import http_error_handler, unexpected_error_handler
 from caicaini.kit.ids import new_id
 from caicaini.logs import get_logger
 
@@ -35,12 +35,13 @@ class RequestContextMiddleware:
         request_id = new_id("req")
         scope["caicaini.request_id"] = request_id
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder = {"status": 500, "started": 0}
         header = (b"caicaini-request-id", request_id.encode())
 
-        async def send_with_id(message: dict[str, Any]) -> None:
+        async def send_with_id(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], header]
             await send(message)
@@ -48,6 +49,13 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # What no handler inside took (the framework sends its 500 from outside every
+            # middleware): the same 500 here, so it too carries the request id.
+            if status_holder["started"]:
+                raise
+            response = await unexpected_error_handler(Request(scope, receive), exc)
+            await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

@@ -54,7 +54,7 @@ class ServerProcess:
         caicaini = str(Path(sys.executable).parent / "caicaini")
         command = [caicaini, "serve", "--port", str(self.port), "--workers", str(self.workers)]
         with open(self.log_path, "ab") as out:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: S603 (our own command line)
                 command, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         self._wait_ready()
@@ -88,7 +88,11 @@ class ServerProcess:
         """Resident memory of the server and its workers, from ``/proc``."""
         total = 0
         for pid in self.pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:  # a worker that just exited
+                continue
+            for line in status.splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
         return total
