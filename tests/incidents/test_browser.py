@@ -8,25 +8,16 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright
 
 from caicaini.context import AppContext
 from caicaini.testing.fake_upstream import FakeScript
 from caicaini.testing.live_server import LiveServer
 from tests.conftest import _empty_tables
-from tests.console.test_console_browser import CHROMIUM_ARGS, SCREENSHOTS
+from tests.console.browser import chromium, logged_in, shoot
+from tests.console.helpers import make_operator
 from tests.gateway.support import CLAUDE, RATES, balance
 from tests.incidents.support import two_customers_with_a_failure_each
-from tests.web.helpers import PASSWORD, catalogue, make_account
-
-
-async def shoot(page: Page, name: str) -> None:
-    for width in (1280, 390):
-        await page.set_viewport_size({"width": width, "height": 900})
-        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-        overflow = await page.evaluate("document.documentElement.scrollWidth > innerWidth")
-        assert not overflow, f"{name} scrolls sideways at {width} px"
-    await page.set_viewport_size({"width": 1280, "height": 900})
+from tests.web.helpers import catalogue
 
 
 @pytest.mark.browser
@@ -39,56 +30,46 @@ async def test_operator_declares_reconciles_twice_and_credits_in_bulk(
     async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
         alice, bob = await two_customers_with_a_failure_each(lctx, http)
     before = {a: await balance(lctx, a) for a in (alice, bob)}
-    await make_account(lctx, "op@example.com", operator=True)
+    await make_operator(lctx, "op@example.com", "admin")
     start = (lctx.clock.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{live.url}/login?next=/console/incidents")
-            await page.fill("input[name=email]", "op@example.com")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("form[action='/login'] button[type=submit]")
-            await page.wait_for_url(f"{live.url}/console/incidents")
-            assert "degraded" in await page.inner_text("#health-anthropic")
-            await shoot(page, "console-incidents")
+    async with chromium() as browser:
+        page = await logged_in(browser, live.url, "op@example.com", "/console/incidents")
+        assert "degraded" in await page.inner_text("#health-anthropic")
+        await shoot(page, "console-incidents")
 
-            await page.select_option("#declare-form select[name=provider]", "anthropic")
-            await page.fill("#declare-form input[name=title]", "Anthropic overloaded")
-            await page.fill("#declare-form input[name=start]", start)
-            await page.click("#declare-form button[type=submit]")
-            await page.wait_for_selector("#preview-total")
-            total = await page.inner_text("#preview-total")
-            assert total == f"2 messages, {2 * RATES[CLAUDE]} credits to 2 accounts"
-            await shoot(page, "console-incident")
+        await page.select_option("#declare-form select[name=provider]", "anthropic")
+        await page.fill("#declare-form input[name=title]", "Anthropic overloaded")
+        await page.fill("#declare-form input[name=start]", start)
+        await page.click("#declare-form button[type=submit]")
+        await page.wait_for_selector("#preview-total")
+        total = await page.inner_text("#preview-total")
+        assert total == f"2 messages, {2 * RATES[CLAUDE]} credits to 2 accounts"
+        await shoot(page, "console-incident")
 
-            await page.fill("#reconcile-form input[name=reason]", "Anthropic 529s")
-            await page.click("#reconcile-form button[type=submit]")
-            await page.wait_for_selector("#reconciled")
-            assert f"Returned {2 * RATES[CLAUDE]} credits" in await page.inner_text("#reconciled")
-            await page.fill("#reconcile-form input[name=reason]", "once more")
-            await page.click("#reconcile-form button[type=submit]")
-            await page.wait_for_selector("#reconciled")
-            assert "Nothing more to return" in await page.inner_text("#reconciled")
-            assert await page.locator("#runs tbody tr").count() == 1
-            await shoot(page, "console-incident-reconciled")
+        await page.fill("#reconcile-form input[name=reason]", "Anthropic 529s")
+        await page.click("#reconcile-form button[type=submit]")
+        await page.wait_for_selector("#reconciled")
+        assert f"Returned {2 * RATES[CLAUDE]} credits" in await page.inner_text("#reconciled")
+        await page.fill("#reconcile-form input[name=reason]", "once more")
+        await page.click("#reconcile-form button[type=submit]")
+        await page.wait_for_selector("#reconciled")
+        assert "Nothing more to return" in await page.inner_text("#reconciled")
+        assert await page.locator("#runs tbody tr").count() == 1
+        await shoot(page, "console-incident-reconciled")
 
-            await page.goto(f"{live.url}/status")
-            assert "Anthropic overloaded" in await page.inner_text("#incidents")
-            await shoot(page, "status-incident")
+        await page.goto(f"{live.url}/status")
+        assert "Anthropic overloaded" in await page.inner_text("#incidents")
+        await shoot(page, "status-incident")
 
-            await page.goto(f"{live.url}/console/credits/bulk")
-            await page.fill("#bulk-form textarea", "alice@example.com\nbob@example.com")
-            await page.fill("#bulk-form input[name=amount]", "100")
-            await page.fill("#bulk-form input[name=reason]", "goodwill after the outage")
-            await page.click("#bulk-form button[type=submit]")
-            await page.wait_for_selector("#bulk-confirm")
-            assert "200 in all" in await page.inner_text("#bulk-total")
-            await shoot(page, "console-bulk-credit")
-            await page.click("#bulk-confirm button[type=submit]")
-            await page.wait_for_selector("#granted")
-        finally:
-            await browser.close()
+        await page.goto(f"{live.url}/console/credits/bulk")
+        await page.fill("#bulk-form textarea", "alice@example.com\nbob@example.com")
+        await page.fill("#bulk-form input[name=amount]", "100")
+        await page.fill("#bulk-form input[name=reason]", "goodwill after the outage")
+        await page.click("#bulk-form button[type=submit]")
+        await page.wait_for_selector("#bulk-confirm")
+        assert "200 in all" in await page.inner_text("#bulk-total")
+        await shoot(page, "console-bulk-credit")
+        await page.click("#bulk-confirm button[type=submit]")
+        await page.wait_for_selector("#granted")
     for account in (alice, bob):
         assert await balance(lctx, account) == before[account] + RATES[CLAUDE] + 100

@@ -6,19 +6,20 @@ nothing and says why."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 
+from caicaini.audit.service import Actor
 from caicaini.context import AppContext
+from caicaini.incidents.service import IncidentService
 from caicaini.testing.fake_upstream import FakeScript
+from tests.console.helpers import as_operator
 from tests.gateway.support import CLAUDE, RATES, balance, customer
 from tests.incidents.support import audit_of, two_customers_with_a_failure_each
 from tests.web.helpers import csrf_of, login, make_account
 
-
-async def as_operator(http: httpx.AsyncClient, ctx: AppContext) -> str:
-    await make_account(ctx, "op@example.com", operator=True)
-    return await login(http, "op@example.com")
+HOUR = timedelta(hours=1)
 
 
 async def test_health_declare_preview_reconcile_twice_and_status(
@@ -97,6 +98,41 @@ async def test_declaring_bad_input_rerenders_the_form_and_records_nothing(
         assert 'id="declare-form"' in page.text
     assert await audit_of(gctx, "incident.declared") == []
     assert (await gclient.get("/console/incidents/inc_nope")).status_code == 404
+
+
+async def test_support_reads_the_pages_but_gets_403_on_every_action(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript
+) -> None:
+    alice, _bob = await two_customers_with_a_failure_each(gctx, gclient)
+    token = await as_operator(gclient, gctx, role="support")
+    async with gctx.transaction() as session:
+        incident = await IncidentService(session, gctx.clock, "http://t").declare(
+            provider="anthropic", title="Overloaded", starts_at=gctx.clock.now() - HOUR,
+            ends_at=None, actor=Actor("operator", "op"),
+        )  # fmt: skip
+    url = f"/console/incidents/{incident.id}"
+    for path in ("/console/incidents", url, "/console/credits/bulk"):
+        assert (await gclient.get(path)).status_code == 200
+    before = await balance(gctx, alice)
+    attempts = [
+        (
+            "/console/incidents",
+            {"provider": "anthropic", "title": "x", "start": "2026-11-26T11:00"},
+        ),
+        (f"{url}/reconcile", {"reason": "outage"}),
+        (f"{url}/end", {}),
+        (
+            "/console/credits/bulk/preview",
+            {"accounts": "alice@example.com", "amount": "5", "reason": "r"},
+        ),
+        ("/console/credits/bulk", {"accounts": "alice@example.com", "amount": "5", "reason": "r"}),
+    ]
+    for path, data in attempts:
+        r = await gclient.post(path, data={"csrf_token": token, **data})
+        assert r.status_code == 403 and "admin" in r.text, path
+    assert await balance(gctx, alice) == before
+    assert await audit_of(gctx, "incident.reconciled") == []
+    assert len(await audit_of(gctx, "incident.declared")) == 1
 
 
 async def test_customers_cannot_open_or_use_the_incident_pages(

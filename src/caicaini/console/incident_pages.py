@@ -1,8 +1,9 @@
 """Console: provider health, incidents and their reconciliation, bulk credit.
 
 Pages over ``IncidentService`` and ``BulkCreditService`` (the same services as ``caicaini
-incidents ...``); every POST carries the session's CSRF token, an action that moves credits a
-reason, and a failed action re-renders its page with the message and what was typed.
+incidents ...``). Reading needs the support role; declaring, ending, reconciling and bulk
+credit need admin (``require_admin`` also checks the CSRF token). An action that moves credits
+needs a reason, and a failed action re-renders its page with the message and what was typed.
 
 - ``/console/incidents``: health of each provider route over the last hour (requests, errors,
   error rate, median and 95th-percentile latency), the incidents, a form to declare one;
@@ -14,28 +15,22 @@ reason, and a failed action re-renders its page with the message and what was ty
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from caicaini.accounts.deps import CurrentAccount, require_operator
-from caicaini.console.pages import _actor, _form
-from caicaini.console.service import parse_amount, require_reason
+from caicaini.accounts.deps import CurrentAccount, require_admin, require_operator
+from caicaini.console.forms import actor, parse_amount, read_form, require_reason
 from caicaini.context import AppContext
 from caicaini.http.deps import app_context
 from caicaini.incidents.bulk import BulkCreditService
 from caicaini.incidents.service import PROVIDERS, IncidentService, parse_time
 from caicaini.kit.ids import new_id
 from caicaini.status.service import WINDOW, HealthService, routes_of
-from caicaini.web.rendering import add_template_dir, remember_form, render
+from caicaini.web.rendering import remember_form, render
 
 router = APIRouter(include_in_schema=False)
-add_template_dir(Path(__file__).parent / "templates")
-
-# Every action here moves credits or changes what customers see: operators with full rights.
-require_admin = require_operator
 
 
 def _service(session: Any, ctx: AppContext) -> IncidentService:
@@ -70,14 +65,14 @@ async def incidents_page(
 @router.post("/console/incidents")
 async def declare(request: Request, me: CurrentAccount = Depends(require_admin)) -> Response:
     ctx = app_context(request)
-    form = await _form(request, me)
+    form = await read_form(request)
     remember_form(request, "console_incidents.html", {**await _list_context(ctx), "form": form})
     starts_at = parse_time(form.get("start", ""), "start")
     ends_at = parse_time(form["end"], "end") if form.get("end") else None
     async with ctx.transaction() as session:
         incident = await _service(session, ctx).declare(
             provider=form.get("provider", ""), title=form.get("title", ""),
-            starts_at=starts_at, ends_at=ends_at, actor=_actor(me, request),
+            starts_at=starts_at, ends_at=ends_at, actor=actor(me, request),
         )  # fmt: skip
     return RedirectResponse(f"/console/incidents/{incident.id}?done=declared", status_code=303)
 
@@ -111,13 +106,13 @@ async def reconcile(
     incident_id: str, request: Request, me: CurrentAccount = Depends(require_admin)
 ) -> Response:
     ctx = app_context(request)
-    form = await _form(request, me)
+    form = await read_form(request)
     context = await _incident_context(ctx, incident_id)
     remember_form(request, "console_incident.html", {**context, "form": form, "form_name": "rec"})
     note = require_reason(form.get("reason", ""))
     async with ctx.transaction() as session:
         run = await _service(session, ctx).reconcile(
-            incident_id, actor=_actor(me, request), note=note
+            incident_id, actor=actor(me, request), note=note
         )
     target = f"/console/incidents/{incident_id}?done=reconciled&returned={run.credits}"
     return RedirectResponse(target, status_code=303)
@@ -128,12 +123,12 @@ async def end(
     incident_id: str, request: Request, me: CurrentAccount = Depends(require_admin)
 ) -> Response:
     ctx = app_context(request)
-    form = await _form(request, me)
+    form = await read_form(request)
     context = await _incident_context(ctx, incident_id)
     remember_form(request, "console_incident.html", {**context, "form": form, "form_name": "end"})
     ends_at = parse_time(form["end"], "end") if form.get("end") else ctx.clock.now()
     async with ctx.transaction() as session:
-        await _service(session, ctx).end(incident_id, ends_at=ends_at, actor=_actor(me, request))
+        await _service(session, ctx).end(incident_id, ends_at=ends_at, actor=actor(me, request))
     return RedirectResponse(f"/console/incidents/{incident_id}?done=ended", status_code=303)
 
 
@@ -151,7 +146,7 @@ async def bulk_page(request: Request, me: CurrentAccount = Depends(require_opera
 @router.post("/console/credits/bulk/preview", response_class=HTMLResponse)
 async def bulk_preview(request: Request, me: CurrentAccount = Depends(require_admin)) -> Response:
     ctx = app_context(request)
-    form = await _form(request, me)
+    form = await read_form(request)
     remember_form(request, "console_bulk_credit.html", {"form": form})
     require_reason(form.get("reason", ""))
     names, amount = _bulk_values(form)
@@ -166,13 +161,13 @@ async def bulk_preview(request: Request, me: CurrentAccount = Depends(require_ad
 @router.post("/console/credits/bulk")
 async def bulk_grant(request: Request, me: CurrentAccount = Depends(require_admin)) -> Response:
     ctx = app_context(request)
-    form = await _form(request, me)
+    form = await read_form(request)
     remember_form(request, "console_bulk_credit.html", {"form": form})
     reason = require_reason(form.get("reason", ""))
     names, amount = _bulk_values(form)
     async with ctx.transaction() as session:
         plan = await BulkCreditService(session, ctx.clock, ctx.settings.public_url).grant(
             names, amount, reason=reason, batch_key=form.get("batch_key") or new_id("bulk"),
-            actor=_actor(me, request),
+            actor=actor(me, request),
         )  # fmt: skip
     return RedirectResponse(f"/console/credits/bulk?done={len(plan.accounts)}", status_code=303)
