@@ -12,6 +12,7 @@ from caicaini.accounts.repository import AccountRepository
 from caicaini.audit.service import AuditService
 from caicaini.errors import InvalidInput, NotFound
 from caicaini.kit.clock import Clock
+from caicaini.kit.credits import MAX_CREDITS
 from caicaini.ledger.service import LedgerService
 from caicaini.models.accounts import Account
 from caicaini.payments.approvals import ApprovalService, ReviewItem
@@ -43,6 +44,8 @@ def parse_amount(raw: str) -> int:
         raise InvalidInput("the amount is a whole number of credits", field="amount") from exc
     if amount == 0:
         raise InvalidInput("the amount cannot be zero", field="amount")
+    if abs(amount) > MAX_CREDITS:
+        raise InvalidInput(f"the amount is at most {MAX_CREDITS:,} credits", field="amount")
     return amount
 
 

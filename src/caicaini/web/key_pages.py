@@ -19,7 +19,7 @@ from caicaini.gateway import receipts
 from caicaini.gateway.repository import UsageRepository
 from caicaini.guardrails.service import parse_credits
 from caicaini.http.deps import app_context, client_ip
-from caicaini.kit.pagination import trim
+from caicaini.kit.pagination import MAX_OFFSET, trim
 from caicaini.models.api_keys import ApiKey
 from caicaini.plans.service import PlanService
 from caicaini.web.rendering import remember_form, render
@@ -116,8 +116,13 @@ async def revoke_key(
 
 
 def _page_number(request: Request) -> int:
+    """The ``page`` asked for: 1 when it is not a number, at most the last page an offset
+    can reach (``MAX_OFFSET``: past it the page is empty anyway)."""
     raw = request.query_params.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    last = MAX_OFFSET // USAGE_PAGE + 1
+    return max(1, int(raw)) if len(raw) <= len(str(last)) and int(raw) <= last else last
 
 
 @router.get("/usage", response_class=HTMLResponse)
