@@ -14,9 +14,10 @@ from caicaini.context import AppContext
 from caicaini.errors import InvalidInput
 from caicaini.guardrails.service import parse_credits
 from caicaini.testing.fake_upstream import FakeScript
+from tests.console.helpers import as_operator, preview
 from tests.gateway.support import CLAUDE, balance, customer, issue_key, message_body, usage_of
 from tests.gateway.test_refusals import ANTHROPIC, OPENAI, assert_error, openai_body, request_for
-from tests.web.helpers import csrf_of, login, make_account
+from tests.web.helpers import login, make_account
 
 RESPONSES = "/v1/responses"
 HUGE = str(2**63)
@@ -206,18 +207,15 @@ async def test_a_key_expiry_without_a_timezone_is_refused(
 async def test_console_amounts_beyond_any_balance_are_refused(
     gctx: AppContext, gclient: httpx.AsyncClient
 ) -> None:
-    await make_account(gctx, "op@example.com", operator=True)
+    token = await as_operator(gclient, gctx)
     user = await make_account(gctx, "bob@example.com")
-    await login(gclient, "op@example.com")
-    page = await gclient.get(f"/console/users/{user.id}")
-    assert page.status_code == 200, page.text
     for amount in (str(10**23), str(-(10**23)), "9" * 5000):
-        r = await gclient.post(
-            f"/console/users/{user.id}/credits",
-            data={"csrf_token": csrf_of(page.text), "amount": amount, "reason": "typo test"},
-        )
-        assert r.status_code == 400, r.text
-        assert "text/html" in r.headers["content-type"]
+        for step in ({}, {"step": "apply", "confirm_text": "bob@example.com"}):
+            r = await preview(
+                gclient, token, user.id, "credits", amount=amount, reason="typo", **step
+            )
+            assert r.status_code == 400, r.text
+            assert "text/html" in r.headers["content-type"]
     assert await balance(gctx, user.id) == 0
 
 
