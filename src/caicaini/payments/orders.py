@@ -64,6 +64,7 @@ class OrderService:
             id=new_id("ord"),
             account_id=account.id,
             product=product.name,
+            product_label=product.label,
             product_kind=product.kind,
             credits=product.credits,
             price_usd=Decimal(product.price_usd),
@@ -86,6 +87,7 @@ class OrderService:
             subject_account_id=account.id,
             details={
                 "product": order.product,
+                "product_label": order.label,
                 "price_usd": str(order.price_usd),
                 "method": order.method,
                 "sheet_version": order.sheet_version,
@@ -142,7 +144,7 @@ async def create_order(
         InvoiceRequest(
             order_id=order.id,
             price_usd=order.price_usd,
-            description=f"Caicaini {order.product}",
+            description=f"Caicaini: {order.label}",
             ipn_callback_url=f"{public}/webhooks/nowpayments",
             success_url=f"{public}/billing/orders/{order.id}?returned=success",
             cancel_url=f"{public}/billing/orders/{order.id}?returned=cancel",

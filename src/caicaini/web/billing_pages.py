@@ -69,7 +69,11 @@ async def billing_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]
 
 @router.get("/billing", response_class=HTMLResponse)
 async def billing(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    """``?product=topup:small`` (the pricing page's buy buttons) chooses that product."""
     context = await billing_context(app_context(request), me)
+    wanted = request.query_params.get("product")
+    products = [p.product for p in (*context["paid_plans"], *context["topups"])]
+    context["preselected"] = wanted if wanted in products else None
     return render(request, "billing.html", context)
 
 
