@@ -23,10 +23,8 @@ def served_url(host: str, port: int) -> str:
     """The URL of a server listening on ``host:port``, as a browser on this machine opens it:
     ``caicaini serve`` makes it the public URL when ``CAICAINI_PUBLIC_URL`` is not set, so links
     in pages and e-mails and the payment redirects point at the port actually served."""
-    if host in ("", "0.0.0.0"):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
+    # A server bound to every interface is reached on this machine through loopback.
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"

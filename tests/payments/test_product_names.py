@@ -66,9 +66,7 @@ async def test_an_order_keeps_its_name_and_the_mail_uses_it(ctx: AppContext) -> 
             topup, acct.id, "ab12cd34ef56ab78", "TSenderWallet0000001", actor=OPERATOR
         )
     async with ctx.transaction() as session:
-        await ApprovalService(session, ctx.clock, "http://shop.test").approve(
-            topup, actor=OPERATOR
-        )
+        await ApprovalService(session, ctx.clock, "http://shop.test").approve(topup, actor=OPERATOR)
     (confirmed,) = [m for m in await mails(ctx, acct.email) if "confirmed" in m.subject]
     assert "Your payment for Top-up, 9,000 credits is confirmed." in confirmed.body_text
     assert "9,000 credits were added to your balance." in confirmed.body_text
