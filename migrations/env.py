@@ -20,12 +20,22 @@ def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or Settings().resolved_database_url
 
 
+# Full-text search structures the ORM cannot describe (``caicaini.models.chat``): SQLite's
+# FTS5 table and its shadow tables, PostgreSQL's expression indexes.
+UNMODELLED = ("chat_search", "ix_chat_messages_search", "ix_chat_conversations_search")
+
+
+def _modelled(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (name and name.startswith(UNMODELLED))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

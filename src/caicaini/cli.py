@@ -34,6 +34,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("payments", "caicaini.payments.commands"),
     ("keys", "caicaini.api_keys.commands"),
     ("users", "caicaini.accounts.commands"),
+    ("incidents", "caicaini.incidents.commands"),
     ("demo", "caicaini.accounts.demo"),
 ]
 

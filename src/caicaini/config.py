@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024)
+    # The web chat: the longest prompt (and system prompt) it takes, and the max_tokens of each
+    # reply (with the prompt's size, what sets the hold shown as "up to N credits").
+    chat_max_prompt_chars: int = 32_000
+    chat_max_tokens: int = 4096
     # "fast" makes argon2 cheap for the test suite only; production always uses "standard".
     password_hash_profile: Literal["standard", "fast"] = "standard"
 

@@ -46,15 +46,19 @@ ROUTER_MODULES = [
     "caicaini.api_keys.endpoints",
     "caicaini.devices.endpoints",
     "caicaini.gateway.quote_api",
+    "caicaini.chat.endpoints",
     "caicaini.accounts.endpoints",
     "caicaini.web.auth_pages",
     "caicaini.web.pages",
+    "caicaini.web.dashboard_pages",
+    "caicaini.web.usage_pages",
     "caicaini.web.public_pages",
     "caicaini.web.billing_pages",
     "caicaini.web.key_pages",
     "caicaini.devices.pages",
     "caicaini.web.guardrail_pages",
     "caicaini.console.pages",
+    "caicaini.chat.pages",
 ]
 
 # Start-up hooks: ``async def startup(ctx)`` in these modules fills ``ctx.extras``.

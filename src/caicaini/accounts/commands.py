@@ -104,3 +104,105 @@ def create(
         return account.id
 
     typer.echo(run_with_context(work))
+
+
+# -- operator actions (ARCHITECTURE §9): suspend, ban, reinstate, forfeit ----------------------
+STATUS_COMMANDS = {"suspend": "suspended", "ban": "banned", "reinstate": "active"}
+CLI_ACTOR = Actor("operator")
+
+
+async def _account_by_email(session: AsyncSession, ctx: AppContext, email: str) -> Account:
+    from caicaini.errors import NotFound
+
+    service = AccountService(session, ctx.clock, ctx.settings)
+    account = await service.by_email(service.normalise_email(email))
+    if account is None:
+        raise NotFound(f"no account with e-mail {email.strip()}")
+    return account
+
+
+def _reason(reason: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise InvalidInput("give a reason: the user is told and the audit log records it")
+    return text
+
+
+async def change_status(ctx: AppContext, action: str, email: str, reason: str) -> str:
+    """Suspend, ban or reinstate (audited, the user e-mailed); with Redis configured the
+    disabled keys are evicted from every server's cache at once."""
+    from caicaini.accounts.closure import ClosureService
+    from caicaini.api_keys.startup import open_channel
+
+    text = _reason(reason)
+    await open_channel(ctx, listen=False)
+    async with ctx.transaction() as session:
+        account = await _account_by_email(session, ctx, email)
+        before = account.status
+        target = STATUS_COMMANDS[action]
+        await ClosureService(session, ctx.clock, ctx.settings).set_status(
+            account.id, target, text, CLI_ACTOR
+        )
+    if before == target:
+        return f"{account.email} is already {target}: nothing changed"
+    return f"{account.email} is now {target}"
+
+
+async def forfeit_credits(ctx: AppContext, email: str, reason: str) -> str:
+    """Forfeit every unspent credit for a severe violation (audited, the user e-mailed)."""
+    from caicaini.errors import Conflict
+    from caicaini.kit.ids import new_id
+    from caicaini.ledger.service import LedgerService
+    from caicaini.mail.service import MailService
+
+    text = _reason(reason)
+    async with ctx.transaction() as session:
+        account = await _account_by_email(session, ctx, email)
+        if account.status == "closed":
+            raise Conflict("a closed account's credits were already forfeited")
+        credits = await LedgerService(session, ctx.clock).forfeit_all(
+            account.id, reason=text, idempotency_key=new_id("forfeit"), actor=CLI_ACTOR
+        )
+        await MailService(session, ctx.clock, ctx.settings.public_url).send(
+            account.email,
+            "notice",
+            {
+                "subject": "Credits on your Caicaini account were forfeited",
+                "body": f"{credits:,} unspent credits were removed from your account under "
+                f"the Terms of Service.\n\nReason: {text}",
+            },
+            account_id=account.id,
+        )
+    return f"{credits} credits of {account.email} forfeited"
+
+
+def _status_command(action: str) -> None:
+    def command(
+        email: str = typer.Option(..., "--email", help="The account's e-mail address."),
+        reason: str = typer.Option(..., "--reason", help="Shown to the user and audited."),
+    ) -> None:
+        from caicaini.cli import run_with_context
+
+        typer.echo(run_with_context(lambda ctx: change_status(ctx, action, email, reason)))
+
+    command.__doc__ = {
+        "suspend": "Suspend an account: keys stop at once, the user is e-mailed (audited).",
+        "ban": "Ban an account for good: keys stop at once, the user is e-mailed (audited).",
+        "reinstate": "Make a suspended or banned account active again (audited, e-mailed).",
+    }[action]
+    app.command(action)(command)
+
+
+for _action in STATUS_COMMANDS:
+    _status_command(_action)
+
+
+@app.command()
+def forfeit(
+    email: str = typer.Option(..., "--email", help="The account's e-mail address."),
+    reason: str = typer.Option(..., "--reason", help="Shown to the user and audited."),
+) -> None:
+    """Forfeit every unspent credit of an account (severe violations; audited, e-mailed)."""
+    from caicaini.cli import run_with_context
+
+    typer.echo(run_with_context(lambda ctx: forfeit_credits(ctx, email, reason)))
