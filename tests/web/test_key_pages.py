@@ -154,7 +154,7 @@ async def test_usage_is_paginated_and_links_receipts(
     second = await client.get("/usage?page=2")
     assert second.text.count('href="/usage/receipts/') == 2
     receipt = await client.get(f"/usage/receipts/{ids[0]}")
-    assert receipt.status_code == 200 and "signature verified" in receipt.text
+    assert receipt.status_code == 200 and 'id="signature-status">valid' in receipt.text
     assert (await client.get(f"/usage/receipts/{bobs}")).status_code == 404
 
 
@@ -167,4 +167,4 @@ async def test_dashboard_shows_balance_by_grant_with_expiry(
     page = await client.get("/dashboard")
     grants = page.text.split('id="grants"', 1)[1].split("</table>", 1)[0]
     # A complimentary plus period from 26 Nov: 5/30 of 5,000 now, expiring 1 Dec 00:00 UTC.
-    assert "subscription" in grants and "01 Dec 2026 00:00 UTC" in grants
+    assert "Plan credits" in grants and "01 Dec 2026, 00:00 UTC" in grants

@@ -17,7 +17,7 @@ from caicaini.gateway import receipts
 from caicaini.gateway.repository import UsageRepository
 from caicaini.http.deps import app_context
 from caicaini.kit.pagination import MAX_LIMIT, trim
-from caicaini.models.usage import UsageRecord
+from caicaini.usage.views import usage_item
 
 router = APIRouter(tags=["usage"])
 
@@ -26,30 +26,6 @@ def _aware(*values: datetime | None) -> None:
     for value in values:
         if value is not None and value.tzinfo is None:
             raise InvalidInput("dates must carry a timezone (e.g. 2026-11-26T00:00:00Z)")
-
-
-def usage_item(r: UsageRecord, receipt_id: str | None) -> dict[str, Any]:
-    return {
-        "request_id": r.id,
-        "created_at": r.created_at.isoformat(),
-        "key_id": r.key_id,
-        "model": r.model,
-        "provider": r.provider,
-        "endpoint": r.endpoint,
-        "stream": r.stream,
-        "outcome": r.outcome,
-        "usage": {
-            "input_tokens": r.input_tokens,
-            "output_tokens": r.output_tokens,
-            "cache_creation_input_tokens": r.cache_creation_input_tokens,
-            "cache_read_input_tokens": r.cache_read_input_tokens,
-        },
-        "units": r.units,
-        "rate": r.rate,
-        "sheet_version": r.sheet_version,
-        "credits_charged": r.credits_charged,
-        "receipt_id": receipt_id,
-    }
 
 
 @router.get("/api/v1/usage")

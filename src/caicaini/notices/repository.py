@@ -89,6 +89,17 @@ class NoticeRepository:
             ).scalar_one()
         )
 
+    async def unaccepted_terms(self, account_id: str, in_effect: int) -> list[TermsVersion]:
+        """Versions from ``in_effect`` on (the one in effect and those announced) that the
+        account has not accepted, oldest first."""
+        accepted = select(TermsAcceptance.version).where(TermsAcceptance.account_id == account_id)
+        stmt = (
+            select(TermsVersion)
+            .where(TermsVersion.version >= in_effect, TermsVersion.version.not_in(accepted))
+            .order_by(TermsVersion.version)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def acceptance(self, account_id: str, version: int) -> TermsAcceptance | None:
         return await self.session.get(TermsAcceptance, (account_id, version))
 

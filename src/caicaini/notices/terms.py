@@ -130,5 +130,14 @@ class TermsService:
         await self.repo.flush()
         return acceptance
 
+    async def awaiting_acceptance(self, account_id: str) -> list[TermsView]:
+        """The version in effect and any announced one, where this account has not accepted
+        them yet (what the dashboard asks the customer to accept)."""
+        current = await self.repo.terms_in_effect(self.clock.now())
+        if current is None:
+            return []
+        rows = await self.repo.unaccepted_terms(account_id, current.version)
+        return [terms_view(r) for r in rows]
+
     async def has_accepted(self, account_id: str, version: int) -> bool:
         return await self.repo.acceptance(account_id, version) is not None

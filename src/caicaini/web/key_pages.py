@@ -1,5 +1,4 @@
-"""API keys and usage pages: list, create (the key shown once), revoke with confirmation;
-recent usage records, each linked to its signed receipt."""
+"""API keys page: list, create (the key shown once), revoke with confirmation."""
 
 from __future__ import annotations
 
@@ -14,19 +13,14 @@ from caicaini.accounts.deps import CurrentAccount, current_account
 from caicaini.api_keys.service import ApiKeyService, KeyOptions
 from caicaini.audit.service import Actor
 from caicaini.context import AppContext
-from caicaini.errors import InvalidInput, NotFound
-from caicaini.gateway import receipts
-from caicaini.gateway.repository import UsageRepository
+from caicaini.errors import InvalidInput
 from caicaini.guardrails.service import parse_credits
 from caicaini.http.deps import app_context, client_ip
-from caicaini.kit.pagination import trim
 from caicaini.models.api_keys import ApiKey
 from caicaini.plans.service import PlanService
 from caicaini.web.rendering import remember_form, render
 
 router = APIRouter(include_in_schema=False)
-
-USAGE_PAGE = 25
 
 
 def key_status(key: ApiKey, now: datetime) -> str:
@@ -113,53 +107,3 @@ async def revoke_key(
             me.id, key_id, actor=Actor("account", me.id, client_ip(request))
         )
     return RedirectResponse("/keys?revoked=1", status_code=303)
-
-
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
-
-
-@router.get("/usage", response_class=HTMLResponse)
-async def usage_page(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
-    ctx = app_context(request)
-    page = _page_number(request)
-    async with ctx.transaction() as session:
-        rows = await UsageRepository(session).page(
-            me.id,
-            key_id=None,
-            model=None,
-            since=None,
-            until=None,
-            limit=USAGE_PAGE + 1,
-            offset=(page - 1) * USAGE_PAGE,
-        )
-        keys = {k.id: k.name for k in await ApiKeyService(session, ctx.clock).list_keys(me.id)}
-    rows, has_more = trim(rows, USAGE_PAGE)
-    return render(
-        request,
-        "usage.html",
-        {
-            "rows": rows,
-            "key_names": keys,
-            "page": page,
-            "has_more": has_more,
-        },
-    )
-
-
-@router.get("/usage/receipts/{receipt_id}", response_class=HTMLResponse)
-async def receipt_page(
-    receipt_id: str, request: Request, me: CurrentAccount = Depends(current_account)
-) -> Response:
-    ctx = app_context(request)
-    async with ctx.transaction() as session:
-        row = await UsageRepository(session).receipt(receipt_id)
-    if row is None or row.account_id != me.id:
-        raise NotFound("no such receipt")
-    verified = receipts.verify(ctx.settings.secret_key, row.payload, row.signature)
-    return render(
-        request,
-        "receipt.html",
-        {"receipt": row, "payload": row.payload, "verified": verified},
-    )

@@ -1,8 +1,7 @@
-"""Pages: landing, terms, dashboard, settings, and the development-only mail viewer."""
+"""Pages: landing, terms, settings, and the development-only mail viewer."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from functools import lru_cache
 from typing import Any
@@ -13,7 +12,6 @@ from markupsafe import Markup, escape
 
 from caicaini.accounts import csrf
 from caicaini.accounts.closure import ClosureService
-from caicaini.accounts.countries import COUNTRIES
 from caicaini.accounts.deps import (
     SCOPE_KEY,
     CurrentAccount,
@@ -22,11 +20,10 @@ from caicaini.accounts.deps import (
     optional_account,
 )
 from caicaini.accounts.service import AccountService
-from caicaini.context import AppContext
 from caicaini.errors import NotFound
 from caicaini.http.deps import app_context, client_ip
 from caicaini.mail.repository import OutboxRepository
-from caicaini.web.guardrail_pages import guardrail_context, low_balance_context
+from caicaini.web.guardrail_pages import guardrail_context
 from caicaini.web.rendering import HERE, remember_form, render
 
 router = APIRouter(include_in_schema=False)
@@ -73,54 +70,6 @@ def _links(text: str) -> Markup:
     escaped = str(escape(text))
     linked = re.sub(r"\[([^\]]+)\]\((/[^)\s]*)\)", r'<a href="\2">\1</a>', escaped)
     return Markup(linked)  # noqa: S704  (the text was escaped before the links were added)
-
-
-async def _credits(ctx: AppContext, account_id: str) -> tuple[int | None, list[Any]]:
-    """Balance and the grants with credits left (soonest expiry first)."""
-    if importlib.util.find_spec("caicaini.ledger.service") is None:
-        return None, []
-    from caicaini.ledger.service import LedgerService
-
-    async with ctx.transaction() as session:
-        ledger = LedgerService(session, ctx.clock)
-        balance = int(await ledger.balance(account_id))
-        grants = [g for g in await ledger.grants(account_id) if g.active and g.remaining > 0]
-    return balance, grants
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
-    ctx = app_context(request)
-    async with ctx.transaction() as session:
-        account = await AccountService(session, ctx.clock, ctx.settings).get(me.id)
-    balance, grants = await _credits(ctx, me.id)
-    banner = await low_balance_context(ctx, me.id, balance) if balance is not None else {}
-    return render(
-        request,
-        "dashboard.html",
-        {
-            **banner,
-            "profile": account,
-            "country_name": COUNTRIES.get(account.country, account.country),
-            "balance": balance,
-            "grants": grants,
-            "sent": request.query_params.get("sent") == "1",
-        },
-    )
-
-
-@router.post("/dashboard/resend-verification")
-async def resend_verification(
-    request: Request, me: CurrentAccount = Depends(current_account)
-) -> Response:
-    ctx = app_context(request)
-    csrf.check_session_token(me.csrf_token, (await request.form()).get(csrf.FIELD))  # type: ignore[arg-type]
-    async with ctx.transaction() as session:
-        service = AccountService(session, ctx.clock, ctx.settings)
-        account = await service.get(me.id)
-        if account.email_verified_at is None:
-            await service.send_verification(account)
-    return RedirectResponse("/dashboard?sent=1", status_code=303)
 
 
 @router.get("/settings", response_class=HTMLResponse)
