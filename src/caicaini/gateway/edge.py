@@ -8,10 +8,9 @@ from typing import Any
 
 from fastapi import Request
 
-from caicaini.errors import InvalidInput
+from caicaini.errors import InvalidInput, RequestTooLarge
 from caicaini.gateway.auth import authenticate
 from caicaini.gateway.caller import Caller
-from caicaini.gateway.errors import RequestTooLarge
 from caicaini.gateway.pipeline import Call, admit_caller
 from caicaini.gateway.state import gateway_state
 from caicaini.http.errors import request_id
