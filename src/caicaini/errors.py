@@ -3,6 +3,7 @@ renders these its own way from the table in ``caicaini.http.errors``.
 
     DomainError
     ├── InvalidInput            bad input the caller can fix
+    │   └── RequestTooLarge     the body passed the size limit
     ├── NotFound                no such object, or not yours (never tell which)
     ├── Conflict                the object's state forbids the action
     ├── AuthenticationFailed    who you are could not be established
@@ -39,6 +40,13 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, *, field: str | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.field = field
+
+
+class RequestTooLarge(InvalidInput):
+    """The request body exceeds the size limit (counted as it arrives: no body is held whole
+    beyond it)."""
+
+    code = "request_too_large"
 
 
 class NotFound(DomainError):

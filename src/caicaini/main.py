@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     # Stylesheets, our scripts and the vendored ones (``static/vendor/<library>/``, each with
     # its licence and version): no CDN, no build step.
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_edge_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
 

@@ -8,8 +8,15 @@ from fastapi.responses import JSONResponse, Response
 
 from caicaini.gateway import errors as _errors  # noqa: F401  (registers the error renderers)
 from caicaini.gateway.auth import authenticate
+from caicaini.gateway.caller import Caller
 from caicaini.gateway.edge import admit, forwarded_headers, read_json
-from caicaini.gateway.pipeline import charge_headers, providers_for, resolve_rate, send
+from caicaini.gateway.pipeline import (
+    admitted_count,
+    charge_headers,
+    providers_for,
+    resolve_rate,
+    send,
+)
 from caicaini.gateway.state import gateway_state
 from caicaini.gateway.streaming import anthropic_sse, stream_response
 from caicaini.gateway.upstreams.base import UpstreamRequest
@@ -40,10 +47,12 @@ router.add_route("/v1/messages", fast_lane(messages), methods=["POST"], include_
 
 @router.post("/v1/messages/count_tokens", include_in_schema=False)
 async def count_tokens(request: Request) -> Response:
+    """Free, but not unlimited: the key is checked before the body is read, and each count
+    is admitted against the plan's limits in buckets of its own (messages are not used up)."""
     ctx = app_context(request)
     state = gateway_state(ctx)
-    body, _size = await read_json(request, ctx.settings.max_body_bytes)
     key = await authenticate(request, ctx, state)
+    body, _size = await read_json(request, ctx.settings.max_body_bytes)
     rate = await resolve_rate(ctx, state, key.account_id, body.get("model"))
     upstream = UpstreamRequest(
         body=body,
@@ -51,8 +60,10 @@ async def count_tokens(request: Request) -> Response:
         max_output_tokens=rate.model.max_output_tokens,
         headers=forwarded_headers(request),
     )
-    tokens = await providers_for(ctx, rate)[0].count_tokens(upstream)
-    return JSONResponse({"input_tokens": tokens}, headers={"request-id": request_id(request)})
+    async with admitted_count(state, Caller.for_key(key), rate) as headers:
+        tokens = await providers_for(ctx, rate)[0].count_tokens(upstream)
+    headers["request-id"] = request_id(request)
+    return JSONResponse({"input_tokens": tokens}, headers=headers)
 
 
 @router.head("/api/hello", include_in_schema=False)

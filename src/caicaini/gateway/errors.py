@@ -15,13 +15,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from caicaini import errors
+from caicaini.errors import RequestTooLarge
 from caicaini.http.errors import register_renderer, request_id
-
-
-class RequestTooLarge(errors.InvalidInput):
-    """The body exceeds the gateway's size limit."""
-
-    code = "request_too_large"
 
 
 class GatewayRateLimited(errors.RateLimited):

@@ -28,8 +28,9 @@ closes, whatever closed it: the end of the message, an upstream error, a client 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -45,12 +46,14 @@ from caicaini.gateway.metering import Charge, Meter, input_bound
 from caicaini.gateway.ratelimit import Admission, Limits
 from caicaini.gateway.state import GatewayState, gateway_state
 from caicaini.gateway.upstreams.base import Provider, UpstreamRequest, Usage
+from caicaini.gateway.wire.canonical import check_canonical
 from caicaini.plans.service import PlanService
 from caicaini.plans.views import AccountTerms, ModelRate
 
 T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+MINUTES_A_DAY = 1440
 
 
 async def resolve_rate(
@@ -157,6 +160,7 @@ async def admit_caller(
 ) -> Call:
     """Resolve, admit and hold one message for ``caller``: the single way into the engine.
     ``body`` is canonical (Anthropic Messages); ``headers`` are forwarded upstream."""
+    check_canonical(body)
     state = gateway_state(ctx)
     rate = await resolve_rate(ctx, state, caller.account_id, body.get("model"))
     key = caller.key
@@ -199,6 +203,36 @@ async def admit_caller(
     if meter.lowered_to is not None:
         response_headers["caicaini-max-tokens-lowered"] = str(meter.lowered_to)
     return call
+
+
+@asynccontextmanager
+async def admitted_count(
+    state: GatewayState, caller: Caller, rate: ModelRate
+) -> AsyncIterator[dict[str, str]]:
+    """A token count admitted against the caller's limits, counted in ``count:`` buckets of
+    their own (a count is not a message: it uses up neither the message rate nor the day's
+    messages); yields the rate-limit headers; 429 when refused."""
+    message = _limits(caller, rate)
+    limits = replace(
+        message,
+        rpm_bucket="count:" + message.rpm_bucket,
+        per_day=message.rpm * MINUTES_A_DAY,  # the minute's limit is the one that binds
+        day_bucket="count:" + message.day_bucket,
+        concurrency_bucket="count:" + message.concurrency_bucket,
+    )
+    admission = await state.limiter.admit(limits)
+    headers = rate_limit_headers(admission)
+    if not admission.allowed:
+        raise GatewayRateLimited(
+            "token counts: " + _refusal_message(admission.refused_by, limits),
+            retry_after=admission.retry_after,
+            headers=headers,
+        )
+    try:
+        yield headers
+    finally:
+        if admission.slot is not None:
+            await to_completion(state.limiter.finish(limits.concurrency_bucket, admission.slot))
 
 
 def _key_capped(key: KeyRecord | None) -> bool:

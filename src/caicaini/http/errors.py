@@ -25,6 +25,7 @@ from caicaini.logs import get_logger
 log = get_logger(__name__)
 
 STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (errors.RequestTooLarge, 413),
     (errors.InvalidInput, 400),
     (errors.AuthenticationFailed, 401),
     (errors.InsufficientCredits, 402),
@@ -130,9 +131,9 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return await render(request, errors.NotFound("not found"))
-    message = {405: "method not allowed", 413: "request body too large"}.get(
-        exc.status_code, str(exc.detail)
-    )
+    if exc.status_code == 413:
+        return await render(request, errors.RequestTooLarge(str(exc.detail)))
+    message = {405: "method not allowed"}.get(exc.status_code, str(exc.detail))
     return await render(request, errors.InvalidInput(message), exc.status_code)
 
 
