@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from caicaini.accounts.deps import CurrentAccount, require_admin, require_operator
 from caicaini.console import payments
+from caicaini.console.formats import crypto
 from caicaini.console.forms import Preview, actor, parse_amount, read_form, require_reason
 from caicaini.context import AppContext
 from caicaini.errors import NotFound
@@ -152,7 +153,7 @@ def _setting_preview(kind: str, form: dict[str, str], current: dict[str, Any]) -
         subject = f"{currency.upper()} on {network}"
     else:
         usd = str(parse_rate(form.get("usd", "")))
-        old = next((r.usd.normalize() for r in current["rates"] if r.currency == currency), None)
+        old = next((crypto(r.usd) for r in current["rates"] if r.currency == currency), None)
         carry |= {"usd": usd}
         effects = [
             f"1 {currency.upper()} = {old if old is not None else 'no rate yet'} → {usd} USD",
