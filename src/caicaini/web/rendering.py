@@ -155,12 +155,14 @@ async def render_html_error(request: Request, exc: errors.DomainError, status: i
 
 
 def login_url(request: Request) -> str:
-    """The login page, coming back here afterwards: to this page for a GET, and for a form
-    posted without a session (it expired) to the page the form was on, never to the form's
-    target, which cannot be opened by a link."""
+    """The login page, coming back here afterwards: to this page (with its query) for a GET,
+    and for a form posted without a session (it expired) to the page the form was on, never
+    to the form's target, which cannot be opened by a link."""
     target: str | None = request.url.path
     if request.method not in ("GET", "HEAD"):
         target = _same_site_path(request, request.headers.get("referer", ""))
+    elif request.url.query:
+        target = f"{target}?{request.url.query}"
     return f"/login?next={quote(target, safe='/')}" if target else "/login"
 
 
