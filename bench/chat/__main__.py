@@ -33,6 +33,7 @@ from tests.web.helpers import PASSWORD, csrf_of, make_account
 from bench.gateway import procs
 from caicaini.api_keys.service import ApiKeyService, KeyOptions
 from caicaini.audit.service import Actor
+from caicaini.chat.rendering import render_markdown
 from caicaini.cli import alembic_config
 from caicaini.config import Settings
 from caicaini.context import AppContext
@@ -78,6 +79,7 @@ async def seed(ctx: AppContext) -> tuple[str, str]:
         count = LONG if n == 0 else per
         at = start + timedelta(minutes=n)
         parent = None
+        html = render_markdown(REPLY.format(n=n))  # as ChatReply.finish stores it
         for i in range(count):
             msg_id = new_id("msg")
             role = "user" if i % 2 == 0 else "assistant"
@@ -87,6 +89,7 @@ async def seed(ctx: AppContext) -> tuple[str, str]:
                     "parent_id": parent, "role": role,
                     "content": f"Question {n}.{i} about lava flows" if role == "user"
                     else REPLY.format(n=n),
+                    "content_html": html if role == "assistant" else None,
                     "status": "complete", "model": MODEL if role == "assistant" else None,
                     "request_id": None, "receipt_id": None,
                     "credits_charged": 1 if role == "assistant" else None,
