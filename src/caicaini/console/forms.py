@@ -14,6 +14,7 @@ from caicaini.accounts.moderation import require_reason
 from caicaini.audit.service import Actor
 from caicaini.errors import InvalidInput
 from caicaini.http.deps import client_ip
+from caicaini.kit.credits import MAX_CREDITS
 
 CONFIRM_FIELD = "confirm_text"
 __all__ = ["actor", "check_confirmation", "parse_amount", "read_form", "require_reason"]
@@ -34,6 +35,8 @@ def parse_amount(raw: str, field: str = "amount") -> int:
         raise InvalidInput("the amount is a whole number of credits", field=field) from exc
     if amount == 0:
         raise InvalidInput("the amount cannot be zero", field=field)
+    if abs(amount) > MAX_CREDITS:
+        raise InvalidInput(f"the amount is at most {MAX_CREDITS:,} credits", field=field)
     return amount
 
 
