@@ -157,7 +157,7 @@ async def test_keyless_and_made_up_keys_are_refused_without_a_pooled_connection(
     try:
         async with tctx.db.engine.connect():  # both pools empty: none of these may wait
             for key in ("", "garbage", "sk-cai-" + "x" * 40, keyformat.generate()[:-1] + "!"):
-                for path, shape, body in REQUESTS[:2]:
+                for path, _shape, body in REQUESTS[:2]:
                     r = await send(tclient, path, key, body)
                     assert r.status_code == 401, r.text
     finally:
