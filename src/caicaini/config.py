@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # ``database_pool_size`` connections, so processes x pool <= the server's
     # max_connections). A request waits at most the timeout for a connection, then gets 503.
     database_pool_size: int = Field(default=10, ge=1)
-    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     redis_pool_size: int = Field(default=50, ge=1)
     redis_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     # The web chat: the longest prompt (and system prompt) it takes, and the max_tokens of each
