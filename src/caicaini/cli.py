@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import typer
 
 from caicaini import errors
-from caicaini.config import Settings
+from caicaini.config import DEFAULT_HOST, DEFAULT_PORT, Settings, served_url
 from caicaini.context import AppContext
 from caicaini.logs import configure_logging
 
@@ -113,14 +113,25 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to bind."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    host: str = typer.Option(DEFAULT_HOST, help="Address to bind."),
+    port: int = typer.Option(DEFAULT_PORT, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
     """Serve the web application, the API gateway and (embedded default) the jobs."""
+    import os
+
     import uvicorn
 
-    load_settings()
+    # Links in pages and e-mails, and the payment redirects, go where this server listens
+    # unless the operator says otherwise. Set in the environment, so every worker sees it.
+    if not os.environ.get("CAICAINI_PUBLIC_URL"):
+        os.environ["CAICAINI_PUBLIC_URL"] = served_url(host, port)
+    settings = load_settings()
+    url = settings.public_url.rstrip("/")
+    typer.echo(f"Caicaini is serving at {url}  (listening on {host}:{port})")
+    typer.echo(f"  console: {url}/console   pricing: {url}/pricing")
+    if settings.env != "production":
+        typer.echo(f"  mails in development: {url}/dev/mail")
     uvicorn.run(
         "caicaini.main:create_app",
         factory=True,

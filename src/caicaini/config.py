@@ -15,6 +15,19 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-insecure-secret-change-me"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL of a server listening on ``host:port``, as a browser on this machine opens it:
+    ``caicaini serve`` makes it the public URL when ``CAICAINI_PUBLIC_URL`` is not set, so links
+    in pages and e-mails and the payment redirects point at the port actually served."""
+    # A server bound to every interface is reached on this machine through loopback.
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -24,7 +37,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str = ""
     redis_url: str = ""
-    public_url: str = "http://127.0.0.1:8000"
+    # Default: the address ``caicaini serve`` listens on (its --host and --port).
+    public_url: str = served_url(DEFAULT_HOST, DEFAULT_PORT)
     secret_key: str = PLACEHOLDER_SECRET
 
     smtp_url: str = ""

@@ -1,56 +1,85 @@
-"""An operator in a real browser: finds a user, approves a manual transfer from the review
-queue; the customer's credits arrive."""
+"""An operator in a real browser: approves a manual transfer and sees the customer's balance
+change; suspends a user whose key stops at once, then reinstates them."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 from caicaini.context import AppContext
+from tests.console.browser import chromium, logged_in, shoot
+from tests.console.helpers import make_operator
 from tests.console.test_console_pages import manual_claim
-from tests.web.helpers import PASSWORD, balance, catalogue, make_account
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(os.environ.get("CAICAINI_SCREENSHOTS", "/tmp/caicaini-screenshots"))
+from tests.gateway.support import customer, issue_key, message_body
+from tests.web.helpers import balance, catalogue
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_operator_approves_a_manual_transfer(live_server: str, ctx: AppContext) -> None:
     await catalogue(ctx)
-    await make_account(ctx, "op@example.com", operator=True)
-    await make_account(ctx, "grace@example.com", plan="pro")
+    await make_operator(ctx, "op@example.com", "admin")
     account_id, order_id = await manual_claim(ctx)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  (test setup)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(f"{live_server}/login?next=/console")
-            await page.fill("input[name=email]", "op@example.com")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("form[action='/login'] button[type=submit]")
-            await page.wait_for_url(f"{live_server}/console")
-            await page.screenshot(path=str(SCREENSHOTS / "console.png"), full_page=True)
-            await page.fill("input[name=q]", "ada@")
-            await page.click("form[action='/console'] button[type=submit]")
-            await page.click("text=ada@example.com")
-            await page.wait_for_selector("#user-status")
-            await page.screenshot(path=str(SCREENSHOTS / "console-user.png"), full_page=True)
-            await page.click("text=Payments review")
-            await page.wait_for_selector(f"#review-{order_id}")
-            await page.screenshot(path=str(SCREENSHOTS / "console-payments.png"), full_page=True)
-            await page.click(f"#review-{order_id} form[action$='/approve'] button")
-            await page.wait_for_selector("#empty-queue")
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await logged_in(browser, live_server, "op@example.com")
+        await shoot(page, "console")
+        await page.fill("input[name=q]", "ada@")
+        await page.click("form[action='/console/users'] button[type=submit]")
+        await page.wait_for_selector("#users")
+        await shoot(page, "console-users")
+        await page.click("#users >> text=ada@example.com")
+        await page.wait_for_selector("#user-status")
+        assert (await page.inner_text("#user-balance")).startswith("0 credits")
+        await page.click("nav.tabs >> text=Payments")
+        await page.wait_for_selector(f"#review-{order_id}")
+        await shoot(page, "console-payments")
+        await page.click(f"#review-{order_id} form[action$='/approve'] button")
+        await page.wait_for_selector("#empty-queue")
+        await page.goto(f"{live_server}/console/users/{account_id}")
+        assert (await page.inner_text("#user-balance")).startswith("2,000 credits")
     assert await balance(ctx, account_id) == 2000
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_operator_suspends_a_user_whose_key_stops_then_reinstates(
+    live_server: str, ctx: AppContext
+) -> None:
+    await catalogue(ctx)
+    await make_operator(ctx, "op@example.com", "admin")
+    grace = await customer(ctx, email="grace@example.com")
+    key = await issue_key(ctx, grace, name="laptop")
+    headers = {"authorization": f"Bearer {key}"}
+
+    async def call() -> int:
+        async with httpx.AsyncClient(base_url=live_server) as http:
+            return (
+                await http.post("/v1/messages", json=message_body(), headers=headers)
+            ).status_code
+
+    assert await call() == 200
+    async with chromium() as browser:
+        page = await logged_in(browser, live_server, "op@example.com", f"/console/users/{grace}")
+        await shoot(page, "console-user")
+        await page.check("#status-form input[value=suspend]")
+        await page.fill("#status-form input[name=reason]", "spam campaign")
+        await page.click("#status-form button[type=submit]")
+        await page.wait_for_selector("#confirm")
+        await shoot(page, "console-confirm")
+        await page.fill("input[name=confirm_text]", "grace@example.com")
+        await page.click("#confirm button[type=submit]")
+        await page.wait_for_selector("text=Suspended: the user's keys stopped")
+        assert await page.inner_text("#user-status") == "suspended"
+        assert await call() == 403
+        await page.check("#status-form input[value=reinstate]")
+        await page.fill("#status-form input[name=reason]", "appeal accepted")
+        await page.click("#status-form button[type=submit]")
+        await page.wait_for_selector("#confirm")
+        await page.click("#confirm button[type=submit]")
+        await page.wait_for_selector("text=Reinstated")
+        assert await page.inner_text("#user-status") == "active"
+        await page.goto(f"{live_server}/console/audit")
+        text = await page.inner_text("table.audit")
+        assert "spam campaign" in text and "appeal accepted" in text
+        await shoot(page, "console-audit")
+    assert await call() == 200

@@ -137,3 +137,35 @@ async def test_listing_an_invoices_payments_needs_the_account_login() -> None:
         assert [p.payment_id for p in found] == [str(payment["payment_id"])]
         for provider in (anonymous, logged_in, wrong):
             await provider.aclose()
+
+
+async def test_the_hosted_pages_second_click_works_on_a_whole_amount(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Bug: the second status click (waiting -> confirming) answered 500 "'float' object has
+    no attribute 'quantize'" when the amount due was whole ($5 = 5 USDT): read back from the
+    state file it was an int, and half of it a float."""
+    fake = FakeNowPayments(state_path=tmp_path / "fake.json")
+    transport = httpx.ASGITransport(app=fake.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fake") as http:
+        invoice = (
+            await http.post(
+                "/v1/invoice",
+                json={"price_amount": 5, "order_id": "ord_1"},
+                headers={"x-api-key": DEV_API_KEY},
+            )
+        ).json()
+        clicks = [
+            await http.post(
+                f"/pay/{invoice['id']}/advance",
+                data={"status": status, "pay_currency": "usdttrc20", "ipn": "drop"},
+            )
+            for status in ("waiting", "confirming", "partially_paid")
+        ]
+        assert [c.status_code for c in clicks] == [303, 303, 303]
+        page = await http.get(f"/pay/{invoice['id']}")
+        assert "partially_paid" in page.text
+        (payment,) = fake.payments.values()
+        assert Decimal(str(payment["actually_paid"])) == Decimal("2.5")
+        # A wrong click is a plain 400, not a 500.
+        for bad in ({"status": "teleported"}, {"status": "confirmed", "actually_paid": "lots"}):
+            refused = await http.post(f"/pay/{invoice['id']}/advance", data=bad)
+            assert refused.status_code == 400

@@ -76,9 +76,9 @@ async def test_buy_a_small_top_up_in_the_browser(embedded: str, ctx: AppContext)
             await page.wait_for_selector("b.status:text('confirmed')")
             await page.click("button[value=finished]")
             await page.click("#return")
-            await page.wait_for_url(f"{embedded}/billing/orders/*?returned=success")
-            # The order page reloads itself until the IPN has been processed.
-            await page.wait_for_selector("text=Your payment was confirmed", timeout=30_000)
+            await page.wait_for_url(f"{embedded}/billing/orders/*")
+            # The order page follows the order until the IPN has been processed.
+            await page.wait_for_selector("#order-headline:text('Paid')", timeout=30_000)
             await page.goto(f"{embedded}/billing")
             shown = await page.locator("#balance").inner_text()
             assert shown.startswith(f"{before + 2000:,}")

@@ -25,11 +25,17 @@ async def create_user(
     password: str,
     plan: str | None = None,
     operator: bool = False,
+    role: str | None = None,
     date_of_birth: date = date(1970, 1, 1),
     country: str = "US",
 ) -> Account:
     """Create a verified, active account (audited) and, for a paid plan, a complimentary
-    subscription period in the same transaction."""
+    subscription period in the same transaction. A ``role`` (support or admin, see
+    ``accounts.roles``) makes an operator with that role."""
+    from caicaini.accounts.roles import check_role
+
+    role = check_role(role) if role else None
+    operator = operator or role is not None
     async with ctx.transaction() as session:
         service = AccountService(session, ctx.clock, ctx.settings)
         address = service.normalise_email(email)
@@ -45,13 +51,14 @@ async def create_user(
             verified=True,
             is_operator=operator,
         )
+        account.operator_role = role
         await AuditService(session, ctx.clock).record(
             "account.signed_up",
             actor=Actor("operator"),
             target_type="account",
             target_id=account.id,
             subject_account_id=account.id,
-            details={"via": "cli", "is_operator": operator},
+            details={"via": "cli", "is_operator": operator, "role": role},
             personal={"email": address},
         )
         if plan and plan != "free":
@@ -78,7 +85,12 @@ def create(
     email: str = typer.Option(..., "--email", help="E-mail address (becomes verified)."),
     password: str = typer.Option(..., "--password", help="Password, at least 10 characters."),
     plan: str = typer.Option(None, "--plan", help="Start a complimentary period on this plan."),
-    operator: bool = typer.Option(False, "--operator", help="Give operator rights."),
+    operator: bool = typer.Option(False, "--operator", help="Give operator rights (admin)."),
+    role: str = typer.Option(
+        None,
+        "--role",
+        help="Console role: support (reads, adds notes) or admin (implies --operator).",
+    ),
     date_of_birth: str = typer.Option("1970-01-01", "--date-of-birth", help="YYYY-MM-DD."),
     country: str = typer.Option("US", "--country", help="ISO 3166 alpha-2 country code."),
 ) -> None:
@@ -98,6 +110,7 @@ def create(
             password=password,
             plan=plan,
             operator=operator,
+            role=role,
             date_of_birth=born,
             country=country,
         )
@@ -111,69 +124,36 @@ STATUS_COMMANDS = {"suspend": "suspended", "ban": "banned", "reinstate": "active
 CLI_ACTOR = Actor("operator")
 
 
-async def _account_by_email(session: AsyncSession, ctx: AppContext, email: str) -> Account:
-    from caicaini.errors import NotFound
-
-    service = AccountService(session, ctx.clock, ctx.settings)
-    account = await service.by_email(service.normalise_email(email))
-    if account is None:
-        raise NotFound(f"no account with e-mail {email.strip()}")
-    return account
-
-
-def _reason(reason: str) -> str:
-    text = reason.strip()
-    if not text:
-        raise InvalidInput("give a reason: the user is told and the audit log records it")
-    return text
-
-
 async def change_status(ctx: AppContext, action: str, email: str, reason: str) -> str:
-    """Suspend, ban or reinstate (audited, the user e-mailed); with Redis configured the
-    disabled keys are evicted from every server's cache at once."""
-    from caicaini.accounts.closure import ClosureService
+    """Suspend, ban or reinstate through ``ModerationService`` (what the console uses: audited,
+    the user e-mailed); with Redis configured the disabled keys are evicted from every
+    server's cache at once."""
+    from caicaini.accounts.moderation import ModerationService, require_reason
     from caicaini.api_keys.startup import open_channel
 
-    text = _reason(reason)
+    require_reason(reason)
     await open_channel(ctx, listen=False)
     async with ctx.transaction() as session:
-        account = await _account_by_email(session, ctx, email)
-        before = account.status
-        target = STATUS_COMMANDS[action]
-        await ClosureService(session, ctx.clock, ctx.settings).set_status(
-            account.id, target, text, CLI_ACTOR
-        )
-    if before == target:
+        service = ModerationService(session, ctx.clock, ctx.settings)
+        account = await service.by_email(email)
+        outcome = await service.set_status(action, account.id, reason=reason, actor=CLI_ACTOR)
+    target = STATUS_COMMANDS[action]
+    if not outcome.changed:
         return f"{account.email} is already {target}: nothing changed"
     return f"{account.email} is now {target}"
 
 
 async def forfeit_credits(ctx: AppContext, email: str, reason: str) -> str:
-    """Forfeit every unspent credit for a severe violation (audited, the user e-mailed)."""
-    from caicaini.errors import Conflict
-    from caicaini.kit.ids import new_id
-    from caicaini.ledger.service import LedgerService
-    from caicaini.mail.service import MailService
+    """Forfeit every unspent credit for a severe violation (``ModerationService.forfeit``:
+    audited, the user e-mailed)."""
+    from caicaini.accounts.moderation import ModerationService, require_reason
 
-    text = _reason(reason)
+    require_reason(reason)
     async with ctx.transaction() as session:
-        account = await _account_by_email(session, ctx, email)
-        if account.status == "closed":
-            raise Conflict("a closed account's credits were already forfeited")
-        credits = await LedgerService(session, ctx.clock).forfeit_all(
-            account.id, reason=text, idempotency_key=new_id("forfeit"), actor=CLI_ACTOR
-        )
-        await MailService(session, ctx.clock, ctx.settings.public_url).send(
-            account.email,
-            "notice",
-            {
-                "subject": "Credits on your Caicaini account were forfeited",
-                "body": f"{credits:,} unspent credits were removed from your account under "
-                f"the Terms of Service.\n\nReason: {text}",
-            },
-            account_id=account.id,
-        )
-    return f"{credits} credits of {account.email} forfeited"
+        service = ModerationService(session, ctx.clock, ctx.settings)
+        account = await service.by_email(email)
+        outcome = await service.forfeit(account.id, reason=reason, actor=CLI_ACTOR)
+    return f"{outcome.credits} credits of {account.email} forfeited"
 
 
 def _status_command(action: str) -> None:

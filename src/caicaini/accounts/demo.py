@@ -45,15 +45,14 @@ async def seed(ctx: AppContext) -> list[str]:
 @app.command("seed")
 def seed_command() -> None:
     """Create the demo operator and customer (idempotent) and print how to log in."""
-    from caicaini.cli import load_settings, run_with_context
+    from caicaini.cli import run_with_context
 
     notes = run_with_context(seed)
-    url = load_settings().public_url.rstrip("/")
+    # No URL here: the server prints it when it starts (``caicaini serve`` knows its port).
     typer.echo("")
-    typer.echo(f"Caicaini is starting at {url}")
-    typer.echo(f"  operator: {OPERATOR[0]} / {OPERATOR[1]}   (console: {url}/console)")
+    typer.echo("Demo accounts:")
+    typer.echo(f"  operator: {OPERATOR[0]} / {OPERATOR[1]}   (the console at /console)")
     typer.echo(f"  customer: {CUSTOMER[0]} / {CUSTOMER[1]}   (plan: {CUSTOMER_PLAN})")
-    typer.echo(f"  mails in development: {url}/dev/mail")
     for note in notes:
         typer.echo(f"  note: {note}")
     typer.echo("")

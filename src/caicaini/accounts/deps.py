@@ -2,7 +2,12 @@
 
     account: CurrentAccount = Depends(current_account)   # any method; cookie session
     account: CurrentAccount = Depends(require_csrf)      # unsafe methods: also checks CSRF
-    account: CurrentAccount = Depends(require_operator)  # operators only (GET pages)
+    account: CurrentAccount = Depends(require_operator)  # any operator role (read pages)
+    account: CurrentAccount = Depends(require_role(ADMIN))  # console: role, and CSRF on POST
+
+``require_role(role)`` is THE console gate: anonymous visitors are sent to log in (401),
+customers and weaker roles get 403, and an unsafe method must also carry the session's CSRF
+token, so a page handler cannot forget either check.
 
 ``require_csrf`` accepts the session's token in the ``x-csrf-token`` header (JSON clients)
 or in a ``csrf_token`` form field (server-rendered forms). The resolved account is cached on
@@ -11,6 +16,7 @@ the request, so several dependencies cost one database look-up.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +24,7 @@ from fastapi import Request, Response
 
 from caicaini.accounts import csrf
 from caicaini.accounts.repository import AccountRepository
+from caicaini.accounts.roles import ADMIN, SUPPORT, has_role, role_of
 from caicaini.accounts.sessions import SessionService
 from caicaini.config import Settings
 from caicaini.context import AppContext
@@ -39,6 +46,7 @@ class CurrentAccount:
     date_of_birth: date
     session_id: str
     csrf_token: str
+    role: str | None = None  # the console role of an operator (accounts.roles)
 
 
 async def _resolve(request: Request) -> CurrentAccount:
@@ -59,6 +67,7 @@ async def _resolve(request: Request) -> CurrentAccount:
             date_of_birth=account.date_of_birth,
             session_id=web_session.id,
             csrf_token=web_session.csrf_token,
+            role=role_of(account),
         )
     request.scope[SCOPE_KEY] = current
     return current
@@ -96,11 +105,25 @@ async def require_csrf(request: Request) -> CurrentAccount:
     return account
 
 
-async def require_operator(request: Request) -> CurrentAccount:
-    account = await _resolve(request)
-    if not account.is_operator:
-        raise PermissionDenied("Only operators may do this.")
-    return account
+def require_role(role: str) -> Callable[[Request], Awaitable[CurrentAccount]]:
+    """The dependency for a console route that needs ``role`` (support or admin)."""
+
+    async def dependency(request: Request) -> CurrentAccount:
+        account = await _resolve(request)
+        if not has_role(account.role, role):
+            if account.role is None:
+                raise PermissionDenied("Only operators may do this.")
+            raise PermissionDenied(f"This needs the {role} role; you are {account.role}.")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.check_session_token(account.csrf_token, await submitted_csrf(request))
+        return account
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+require_operator = require_role(SUPPORT)
+require_admin = require_role(ADMIN)
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:

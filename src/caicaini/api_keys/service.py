@@ -92,6 +92,10 @@ class ApiKeyService:
 
     def _validate(self, options: KeyOptions) -> None:
         now = self.clock.now()
+        if options.expires_at is not None and options.expires_at.utcoffset() is None:
+            raise InvalidInput(
+                "expiry needs a timezone (e.g. 2027-01-01T00:00:00Z)", field="expires_at"
+            )
         if options.expires_at is not None and options.expires_at <= now:
             raise InvalidInput("expiry must be in the future", field="expires_at")
         check_caps(options.daily_credit_cap, options.monthly_credit_cap)
@@ -110,25 +114,38 @@ class ApiKeyService:
         return key
 
     async def revoke(
-        self, account_id: str, key_id: str, *, actor: Actor, reason: str = "owner"
+        self,
+        account_id: str,
+        key_id: str,
+        *,
+        actor: Actor,
+        reason: str = "owner",
+        note: str | None = None,
     ) -> ApiKey:
+        """``reason`` is a short code (owner, operator...); ``note`` an operator's own words
+        for the audit log."""
         key = await self.owned(account_id, key_id)
         if key.revoked_at is None:
-            await self._revoke(key, reason=reason, actor=actor)
+            await self._revoke(key, reason=reason, actor=actor, note=note)
         return key
 
-    async def _revoke(self, key: ApiKey, *, reason: str, actor: Actor) -> None:
+    async def _revoke(
+        self, key: ApiKey, *, reason: str, actor: Actor, note: str | None = None
+    ) -> None:
         key.revoked_at = self.clock.now()
         key.revoked_reason = reason
         await self.session.flush()
         invalidate_everywhere(key.key_hash)
+        details = {"reason": reason, "hint": key.hint}
+        if note:
+            details["note"] = note[:500]
         await self.audit.record(
             "api_key.revoked",
             actor=actor,
             target_type="api_key",
             target_id=key.id,
             subject_account_id=key.account_id,
-            details={"reason": reason, "hint": key.hint},
+            details=details,
         )
 
     async def report_leak(self, reported: str, *, ip: str | None, public_url: str) -> None:

@@ -45,6 +45,39 @@ class AuditRepository:
             stmt = stmt.where(AuditEntry.subject_account_id == subject_account_id)
         return list((await self.session.scalars(stmt)).all())
 
+    async def search(
+        self,
+        *,
+        actor_id: str | None = None,
+        subject_account_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Newest first. ``action`` ending in ``.`` or ``*`` matches a family (``payment.``)."""
+        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if actor_id:
+            stmt = stmt.where(AuditEntry.actor_id == actor_id)
+        if subject_account_id:
+            stmt = stmt.where(AuditEntry.subject_account_id == subject_account_id)
+        if action and action.endswith((".", "*")):
+            stmt = stmt.where(AuditEntry.action.startswith(action.rstrip("*"), autoescape=True))
+        elif action:
+            stmt = stmt.where(AuditEntry.action == action)
+        if since is not None:
+            stmt = stmt.where(AuditEntry.at >= since)
+        if until is not None:
+            stmt = stmt.where(AuditEntry.at < until)
+        if before_id is not None:
+            stmt = stmt.where(AuditEntry.id < before_id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def actions(self) -> list[str]:
+        stmt = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+        return list((await self.session.scalars(stmt)).all())
+
     async def anonymise_closed_before(self, cutoff: datetime, now: datetime) -> int:
         closed = select(Account.id).where(Account.status == "closed", Account.closed_at < cutoff)
         stmt = (

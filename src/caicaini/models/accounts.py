@@ -17,6 +17,9 @@ class Account(Base):
     __table_args__ = (
         CheckConstraint("status IN ('active', 'suspended', 'banned', 'closed')", name="status"),
         CheckConstraint("length(country) = 2", name="country"),
+        CheckConstraint(
+            "operator_role IS NULL OR operator_role IN ('support', 'admin')", name="operator_role"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -27,6 +30,8 @@ class Account(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(String(500))
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An operator's console role (caicaini.accounts.roles); None on an operator means admin.
+    operator_role: Mapped[str | None] = mapped_column(String(16))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from caicaini.models.base import Base, UTCDateTime
+from caicaini.plans.products import product_label
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -128,6 +129,11 @@ class PaymentOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def label(self) -> str:
+        """What was bought, in words (the wording frozen at opening, else the standard one)."""
+        return self.product_label or product_label(self.product, self.credits)
 
 
 class Payment(Base):

@@ -132,7 +132,7 @@ class ApprovalService:
         await self.fulfilment.notify(
             order,
             "Payment not accepted",
-            f"We could not accept your payment for {order.product}.\nReason: {reason}\n"
+            f"We could not accept your payment for {order.label}.\nReason: {reason}\n"
             "Reply to this e-mail if you think this is a mistake.",
         )
         return payment

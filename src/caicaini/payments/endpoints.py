@@ -93,6 +93,21 @@ async def get_order(
         return out
 
 
+@router.post("/api/v1/orders/{order_id}/cancel")
+async def cancel_order(
+    order_id: str,
+    request: Request,
+    ctx: AppContext = Depends(app_context),
+    account: CurrentAccount = Depends(require_csrf),
+) -> OrderOut:
+    """Cancel a pending order nobody has paid yet (again: no change)."""
+    async with ctx.transaction() as session:
+        order = await OrderService(session, ctx.clock).cancel(
+            order_id, account.id, actor=_actor(account, request)
+        )
+        return OrderOut.of(order)
+
+
 @router.post("/api/v1/orders/{order_id}/manual-claim", status_code=201)
 async def manual_claim(
     order_id: str,

@@ -66,10 +66,11 @@ class Fulfilment:
             granted = order.credits
             if period.starts_at > now:
                 what = (
-                    f"Your {plan_name} period is queued: it begins on {period.starts_at:%d %B %Y}."
+                    "It follows the month you have now: it begins on "
+                    f"{period.starts_at:%d %B %Y} and runs until {period.ends_at:%d %B %Y}."
                 )
             else:
-                what = f"Your {plan_name} subscription period has begun."
+                what = f"Your month has begun: it runs until {period.ends_at:%d %B %Y}."
         else:
             from caicaini.ledger.service import LedgerService
 
@@ -82,7 +83,7 @@ class Fulfilment:
                     idempotency_key=f"{ref}:grant",
                     source_ref=ref,
                 )
-            what = f"{granted} credits were added to your balance."
+            what = f"{granted:,} credits were added to your balance."
         payment.granted_at = now
         payment.granted_credits = granted
         payment.updated_at = now
@@ -107,7 +108,7 @@ class Fulfilment:
             },
         )
         await self.notify(
-            order, "Payment confirmed", f"Your payment for {order.product} is confirmed. {what}"
+            order, "Payment confirmed", f"Your payment for {order.label} is confirmed. {what}"
         )
         log.info("payments.granted", payment_id=payment.id, order_id=order.id, credits=granted)
         return True
@@ -162,6 +163,9 @@ class Fulfilment:
         await self.mail.send(
             account.email,
             "notice",
-            {"subject": subject, "body": f"{body}\n\nOrder: {order.id}"},
+            {
+                "subject": subject,
+                "body": f"{body}\n\nYour order: {self.mail.public_url}/billing/orders/{order.id}",
+            },
             account_id=account.id,
         )

@@ -160,6 +160,8 @@ class PaymentSync:
         payment.provider_data = fetched.raw
 
     def _problem(self, payment: Payment, order: PaymentOrder, others_paid: bool) -> str | None:
+        if order.status == "cancelled":
+            return "paid after the customer cancelled the order"
         if payment.parent_payment_id:
             return f"repeated deposit (parent payment {payment.parent_payment_id})"
         if (payment.price_currency or "usd") != "usd":
@@ -195,7 +197,15 @@ class PaymentSync:
                     f"{payment.pay_currency}"
                 )
             if problem:
+                first = payment.review == "none"
                 await self.fulfilment.to_review(payment, order, problem)
+                if first and order.status == "cancelled":
+                    await self.fulfilment.notify(
+                        order,
+                        "Payment received for a cancelled order",
+                        f"A payment arrived for your order of {order.label}, which you had "
+                        "cancelled. It was not credited: an operator reviews it and contacts you.",
+                    )
             elif payment.review == "none":
                 await self.fulfilment.grant(payment, order, actor=system)
         elif status in st.CLOSING and payment.review == "none":

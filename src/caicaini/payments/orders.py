@@ -22,9 +22,15 @@ from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
 from caicaini.models.accounts import Account
 from caicaini.models.payments import PaymentOrder
-from caicaini.payments.errors import EmailNotVerified, MajorityRequired, OrderNotFound
+from caicaini.payments.errors import (
+    EmailNotVerified,
+    MajorityRequired,
+    OrderNotFound,
+    OrderState,
+)
 from caicaini.payments.manual import ManualService
 from caicaini.payments.nowpayments import InvoiceRequest, PaymentProvider
+from caicaini.payments.progress import can_cancel
 from caicaini.payments.repository import PaymentRepository
 
 METHODS = ("nowpayments", "manual")
@@ -64,6 +70,7 @@ class OrderService:
             id=new_id("ord"),
             account_id=account.id,
             product=product.name,
+            product_label=product.label,
             product_kind=product.kind,
             credits=product.credits,
             price_usd=Decimal(product.price_usd),
@@ -86,6 +93,7 @@ class OrderService:
             subject_account_id=account.id,
             details={
                 "product": order.product,
+                "product_label": order.label,
                 "price_usd": str(order.price_usd),
                 "method": order.method,
                 "sheet_version": order.sheet_version,
@@ -105,6 +113,38 @@ class OrderService:
         order = await self.repo.order(order_id)
         if order is None or (account_id is not None and order.account_id != account_id):
             raise OrderNotFound("no such order")
+        return order
+
+    async def cancel(self, order_id: str, account_id: str, *, actor: Actor) -> PaymentOrder:
+        """The customer's cancellation of a pending order nobody has paid yet; cancelling a
+        cancelled order again changes nothing. A payment that still arrives for it is never
+        credited by itself: it waits for an operator (``ipn.PaymentSync``)."""
+        order = await self.repo.order(order_id, for_update=True)
+        if order is None or order.account_id != account_id:
+            raise OrderNotFound("no such order")
+        if order.status == "cancelled":
+            return order
+        if not can_cancel(order, await self.repo.payments_of_order(order.id)):
+            raise OrderState(
+                "this order can no longer be cancelled: "
+                + (
+                    "a payment for it is already on its way"
+                    if order.status == "pending"
+                    else f"it is {order.status}"
+                )
+            )
+        order.status = "cancelled"
+        order.status_reason = "cancelled by the customer"
+        order.updated_at = self.clock.now()
+        await self.repo.flush()
+        await self.audit.record(
+            "order.cancelled",
+            actor=actor,
+            target_type="order",
+            target_id=order.id,
+            subject_account_id=order.account_id,
+            details={"product": order.product, "method": order.method},
+        )
         return order
 
     async def attach_invoice(
@@ -142,10 +182,11 @@ async def create_order(
         InvoiceRequest(
             order_id=order.id,
             price_usd=order.price_usd,
-            description=f"Caicaini {order.product}",
+            description=f"Caicaini: {order.label}",
             ipn_callback_url=f"{public}/webhooks/nowpayments",
-            success_url=f"{public}/billing/orders/{order.id}?returned=success",
-            cancel_url=f"{public}/billing/orders/{order.id}?returned=cancel",
+            # Back to the order page either way: it follows the payment by itself.
+            success_url=f"{public}/billing/orders/{order.id}",
+            cancel_url=f"{public}/billing/orders/{order.id}",
         )
     )
     async with ctx.transaction() as session:

@@ -144,7 +144,7 @@ class RefundService:
         await self.fulfilment.notify(
             order,
             "Refund approved",
-            f"We approved a refund for {order.product} because of a service failure on our side "
+            f"We approved a refund for {order.label} because of a service failure on our side "
             f"({reason_ref[:200]}).\n{credits} unspent credits are frozen and will leave your "
             f"balance; {amount} {refund.currency.upper()} ({gross} less a network fee of {fee}) "
             "will be sent to "

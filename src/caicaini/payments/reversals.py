@@ -126,7 +126,7 @@ class ReversalService:
         await self.fulfilment.notify(
             order,
             "Payment reversed: account suspended",
-            f"Your payment for {order.product} was reversed ({reason}). "
+            f"Your payment for {order.label} was reversed ({reason}). "
             "The credits it bought were removed "
             f"({removed}) and your account is suspended (Terms §10).{owed}",
         )

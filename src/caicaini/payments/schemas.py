@@ -26,6 +26,7 @@ class ManualClaim(BaseModel):
 class OrderOut(BaseModel):
     id: str
     product: str
+    label: str  # the product in words: "Top-up, 2,000 credits"
     product_kind: str
     credits: int
     price_usd: Decimal

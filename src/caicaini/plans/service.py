@@ -54,10 +54,14 @@ class PlanService:
         kind, _, item = name.partition(":")
         if kind == "plan" and item in sheet.plans and item != FREE_PLAN:
             plan = sheet.plans[item]
-            return ProductView(name, "plan", plan.price_usd, plan.monthly_credits, sheet.version)
+            return ProductView(
+                name, "plan", plan.price_usd, plan.monthly_credits, sheet.version, plan.label
+            )
         if kind == "topup" and item in sheet.topups:
             pack = sheet.topups[item]
-            return ProductView(name, "topup", pack.price_usd, pack.credits, sheet.version)
+            return ProductView(
+                name, "topup", pack.price_usd, pack.credits, sheet.version, pack.label
+            )
         raise UnknownProduct(f"no product named {name!r} is for sale")
 
     async def terms_for(self, account_id: str) -> AccountTerms:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from caicaini.plans.products import product_label
+
 
 @dataclass(frozen=True)
 class ModelView:
@@ -30,12 +32,29 @@ class PlanView:
     rates: dict[str, int] = field(default_factory=dict)
     display_name: str = ""
 
+    @property
+    def product(self) -> str:
+        return f"plan:{self.name}"
+
+    @property
+    def label(self) -> str:
+        """One month of the plan, as a product: "Plus plan, one month"."""
+        return product_label(self.product, self.monthly_credits, self.display_name)
+
 
 @dataclass(frozen=True)
 class TopupView:
     name: str
     price_usd: Decimal
     credits: int
+
+    @property
+    def product(self) -> str:
+        return f"topup:{self.name}"
+
+    @property
+    def label(self) -> str:
+        return product_label(self.product, self.credits)
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,7 @@ class ProductView:
     price_usd: Decimal
     credits: int
     sheet_version: int
+    label: str
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,16 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _amount(value: Any) -> Decimal | None:
+    """A non-negative amount typed on the hosted page (blank: chosen by the fake)."""
+    if value in (None, ""):
+        return None
+    amount = Decimal(str(value).strip())
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("amounts must be non-negative numbers")
+    return amount
+
+
 def _json(payload: Any, status: int = 200) -> Response:
     return Response(js_stringify(payload), status_code=status, media_type="application/json")
 
@@ -223,10 +233,13 @@ class FakeNowPayments:
         payment["payment_status"] = status
         payment["updated_at"] = _now()
         if status not in ("waiting", "expired", "failed"):
+            # Amounts read back from the state file are whatever JSON made of them: an
+            # integral amount (20 TRX for $5) comes back an int, and int / 2 is a float.
+            pay_amount = Decimal(str(payment["pay_amount"]))
             paid = actually_paid
             if paid is None:
-                half = (payment["pay_amount"] / 2).quantize(Decimal("0.00000001"))
-                paid = half if status == "partially_paid" else payment["pay_amount"]
+                half = (pay_amount / 2).quantize(Decimal("0.00000001"))
+                paid = half if status == "partially_paid" else pay_amount
             payment["actually_paid"] = paid
             payment["payin_hash"] = payment["payin_hash"] or secrets.token_hex(32)
             rate = USD_RATES.get(payment["pay_currency"], Decimal(1))
@@ -333,18 +346,24 @@ class FakeNowPayments:
         if invoice_id not in self.invoices:
             return JSONResponse({"message": "Invoice not found"}, status_code=404)
         is_json = request.headers.get("content-type", "").startswith("application/json")
-        data = parse_body(await request.body()) if is_json else dict(await request.form())
-        paid = data.get("actually_paid")
-        price = data.get("price_amount")
+        try:
+            data = parse_body(await request.body()) if is_json else dict(await request.form())
+            status = str(data.get("status", ""))
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status[:40]!r}")
+            paid, price = _amount(data.get("actually_paid")), _amount(data.get("price_amount"))
+            copies = int(str(data.get("copies") or 1))
+        except (ValueError, ArithmeticError, AttributeError) as exc:
+            return JSONResponse({"message": f"bad request: {exc}"}, status_code=400)
         payment = await self.advance(
             invoice_id,
-            str(data.get("status", "")),
+            status,
             pay_currency=str(data.get("pay_currency") or "btc"),
-            actually_paid=Decimal(str(paid)) if paid not in (None, "") else None,
+            actually_paid=paid,
             ipn=str(data.get("ipn") or "send"),
-            copies=int(str(data.get("copies") or 1)),
+            copies=min(max(copies, 1), 10),
             new_payment=str(data.get("new_payment", "")).lower() in ("1", "true", "on"),
-            price_amount=Decimal(str(price)) if price not in (None, "") else None,
+            price_amount=price,
         )
         if is_json:
             return _json(payment)

@@ -2,9 +2,10 @@
 (NOWPayments hosted invoice, or a manual transfer claimed with its transaction hash), and the
 order and payment history.
 
-NOWPayments sends the customer back to ``/billing/orders/{id}?returned=success|cancel``;
-credits arrive by the signed IPN callback, never by the return itself, so the order page only
-reports what the callback has recorded so far.
+NOWPayments sends the customer back to ``/billing/orders/{id}``, paid or not; credits arrive by
+the signed IPN callback, never by the return itself. The order page follows the order through
+its feed (``/billing/orders/{id}/progress``, polled by ``static/order.js``), which says where the
+order stands in words (``payments.progress``) and re-renders the parts that change.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from caicaini.accounts import csrf
 from caicaini.accounts.deps import CurrentAccount, current_account
@@ -23,11 +24,12 @@ from caicaini.http.deps import app_context, client_ip
 from caicaini.ledger.service import LedgerService
 from caicaini.payments.manual import ManualService
 from caicaini.payments.orders import OrderRequest, OrderService, create_order
+from caicaini.payments.progress import Progress, can_cancel, describe
 from caicaini.payments.repository import PaymentRepository
 from caicaini.payments.runtime import provider_for
 from caicaini.plans.service import PlanService
 from caicaini.subscriptions.service import SubscriptionService
-from caicaini.web.rendering import remember_form, render
+from caicaini.web.rendering import remember_form, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,7 +71,11 @@ async def billing_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]
 
 @router.get("/billing", response_class=HTMLResponse)
 async def billing(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    """``?product=topup:small`` (the pricing page's buy buttons) chooses that product."""
     context = await billing_context(app_context(request), me)
+    wanted = request.query_params.get("product")
+    products = [p.product for p in (*context["paid_plans"], *context["topups"])]
+    context["preselected"] = wanted if wanted in products else None
     return render(request, "billing.html", context)
 
 
@@ -102,7 +108,13 @@ async def order_context(ctx: AppContext, me: CurrentAccount, order_id: str) -> d
         order = await OrderService(session, ctx.clock).get(order_id, account_id=me.id)
         payments = await PaymentRepository(session).payments_of_order(order.id)
         balance = await LedgerService(session, ctx.clock).balance(me.id)
-    return {"order": order, "payments": payments, "balance": balance}
+    return {
+        "order": order,
+        "payments": payments,
+        "balance": balance,
+        "progress": describe(order, payments),
+        "cancellable": can_cancel(order, payments),
+    }
 
 
 @router.get("/billing/orders/{order_id}", response_class=HTMLResponse)
@@ -110,9 +122,54 @@ async def order_page(
     order_id: str, request: Request, me: CurrentAccount = Depends(current_account)
 ) -> Response:
     context = await order_context(app_context(request), me, order_id)
-    returned = request.query_params.get("returned")
-    context["returned"] = returned if returned in ("success", "cancel") else None
     return render(request, "order.html", context)
+
+
+# The live parts of the order page, by element id (see static/order.js).
+LIVE_PANELS = {
+    "order-status-panel": "_order_status.html",
+    "order-details-panel": "_order_details.html",
+}
+
+
+@router.get("/billing/orders/{order_id}/progress")
+async def order_progress(
+    order_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> JSONResponse:
+    """The order page's feed: where the order stands (in words) and its re-rendered parts."""
+    context = await order_context(app_context(request), me, order_id)
+    values = {**context, "request": request, "csrf_token": me.csrf_token}
+    progress: Progress = context["progress"]
+    return JSONResponse(
+        {
+            "order_id": order_id,
+            "status": context["order"].status,
+            "state": progress.state,
+            "headline": progress.headline,
+            "explanation": progress.explanation,
+            "final": progress.final,
+            "balance": context["balance"],
+            "panels": {
+                element: templates.get_template(name).render(values)
+                for element, name in LIVE_PANELS.items()
+            },
+        },
+        headers={"cache-control": "no-store"},
+    )
+
+
+@router.post("/billing/orders/{order_id}/cancel")
+async def cancel(
+    order_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    ctx = app_context(request)
+    await _form(request, me)
+    remember_form(request, "order.html", await order_context(ctx, me, order_id))
+    async with ctx.transaction() as session:
+        await OrderService(session, ctx.clock).cancel(
+            order_id, me.id, actor=Actor("account", me.id, client_ip(request))
+        )
+    return RedirectResponse(f"/billing/orders/{order_id}", status_code=303)
 
 
 @router.post("/billing/orders/{order_id}/claim")
@@ -122,7 +179,7 @@ async def claim(
     ctx = app_context(request)
     form = await _form(request, me)
     context = await order_context(ctx, me, order_id)
-    remember_form(request, "order.html", {**context, "form": form, "returned": None})
+    remember_form(request, "order.html", {**context, "form": form})
     async with ctx.transaction() as session:
         await ManualService(session, ctx.clock, ctx.settings.public_url).claim(
             order_id,

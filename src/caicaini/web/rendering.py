@@ -41,7 +41,21 @@ def credits(value: int) -> str:
     return f"{int(value):,}"
 
 
+GRANT_KINDS = {
+    "subscription": "Plan credits",
+    "topup": "Top-up",
+    "promotional": "Promotional",
+    "adjustment": "Adjustment",
+}
+
+
+def grant_kind(kind: str | None) -> str:
+    """A grant's kind in words: "Plan credits", "Top-up"..."""
+    return GRANT_KINDS.get(kind or "", kind or "")
+
+
 templates.env.filters["usd"] = usd
+templates.env.filters["grant_kind"] = grant_kind
 templates.env.filters["credits"] = credits
 
 _FORM_KEY = "caicaini.form"
@@ -155,12 +169,14 @@ async def render_html_error(request: Request, exc: errors.DomainError, status: i
 
 
 def login_url(request: Request) -> str:
-    """The login page, coming back here afterwards: to this page for a GET, and for a form
-    posted without a session (it expired) to the page the form was on, never to the form's
-    target, which cannot be opened by a link."""
+    """The login page, coming back here afterwards: to this page (with its query) for a GET,
+    and for a form posted without a session (it expired) to the page the form was on, never
+    to the form's target, which cannot be opened by a link."""
     target: str | None = request.url.path
     if request.method not in ("GET", "HEAD"):
         target = _same_site_path(request, request.headers.get("referer", ""))
+    elif request.url.query:
+        target = f"{target}?{request.url.query}"
     return f"/login?next={quote(target, safe='/')}" if target else "/login"
 
 

@@ -1,0 +1,73 @@
+"""SQL the console needs that no domain repository has: finding accounts by any signal, and
+per-day figures (one account's usage; the service's revenue and credits)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caicaini.models.accounts import Account, AccountSignal
+from caicaini.models.api_keys import ApiKey
+from caicaini.models.usage import UsageRecord
+
+
+def day_of(session: AsyncSession, column: Any) -> ColumnElement[str]:
+    """The UTC calendar day of a timestamp column, as ``YYYY-MM-DD`` on both databases."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", column)
+
+
+class ConsoleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def accounts_by_signal(self, kind: str, values: list[str], limit: int) -> list[Account]:
+        """Accounts seen with a signal: an exact IP, or a device hash (or its first 12+
+        characters, as the console shows it)."""
+        conditions = [AccountSignal.value == v for v in values]
+        if kind == "device":
+            conditions += [AccountSignal.value.startswith(v, autoescape=True) for v in values]
+        ids = (
+            select(AccountSignal.account_id)
+            .where(AccountSignal.kind == kind, or_(*conditions))
+            .distinct()
+        )
+        stmt = select(Account).where(Account.id.in_(ids)).order_by(Account.created_at)
+        return list((await self.session.scalars(stmt.limit(limit))).all())
+
+    async def accounts_by_key(
+        self, *, key_hash: str | None, hint_prefix: str | None, limit: int
+    ) -> list[Account]:
+        condition = (
+            ApiKey.key_hash == key_hash
+            if key_hash
+            else ApiKey.hint.startswith(hint_prefix or "", autoescape=True)
+        )
+        ids = select(ApiKey.account_id).where(condition).distinct()
+        stmt = select(Account).where(Account.id.in_(ids)).order_by(Account.created_at)
+        return list((await self.session.scalars(stmt.limit(limit))).all())
+
+    async def usage_by_day(self, account_id: str, since: datetime) -> list[tuple[str, int, int]]:
+        """(day, messages, credits charged) for each day with usage since ``since``."""
+        day = day_of(self.session, UsageRecord.created_at)
+        stmt = (
+            select(day, func.count(), func.coalesce(func.sum(UsageRecord.credits_charged), 0))
+            .where(UsageRecord.account_id == account_id, UsageRecord.created_at >= since)
+            .group_by(day)
+            .order_by(day)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [(str(d), int(n), int(c)) for d, n, c in rows]
+
+    async def recent_usage(self, account_id: str, limit: int) -> list[UsageRecord]:
+        stmt = (
+            select(UsageRecord)
+            .where(UsageRecord.account_id == account_id)
+            .order_by(UsageRecord.created_at.desc(), UsageRecord.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
