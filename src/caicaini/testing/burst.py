@@ -50,14 +50,14 @@ async def burst(
     paid: int,
     keyless: int,
     upstream_latency_ms: int = 200,
-    timeout: float = 120.0,
+    request_timeout: float = 120.0,
 ) -> BurstResult:
     """``paid`` messages spread over ``keys`` and ``keyless`` bad ones, all at once."""
     result = BurstResult()
     total = paid + keyless
     limits = httpx.Limits(max_connections=total + 10, max_keepalive_connections=0)
     start = asyncio.Event()
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=request_timeout, limits=limits) as http:
 
         async def one(index: int) -> None:
             headers: dict[str, str] = {
