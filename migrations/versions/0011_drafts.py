@@ -1,7 +1,7 @@
 """drafts: price-sheet drafts edited in the console before they are scheduled
 
 Revision ID: drafts
-Revises: roles
+Revises: chat_html
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import caicaini.models.base
 
 revision = "drafts"
-down_revision = "roles"
+down_revision = "chat_html"
 branch_labels = None
 depends_on = None
 
