@@ -20,6 +20,7 @@ from caicaini.console import (
     incident_pages,
     payments_pages,
     pricing_pages,
+    refunds_pages,
     users_pages,
 )
 from caicaini.console.formats import crypto, pretty_json
@@ -50,5 +51,12 @@ async def console_home(
     )
 
 
-for module in (users_pages, payments_pages, audit_pages, incident_pages, pricing_pages):
+for module in (
+    users_pages,
+    payments_pages,
+    refunds_pages,
+    audit_pages,
+    incident_pages,
+    pricing_pages,
+):
     router.include_router(module.router)
