@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     verification_ttl_seconds: int = 48 * 3600
     password_reset_ttl_seconds: int = 3600
     audit_retention_days: int = 365
+    # Sent (and finally failed) mail is deleted from the outbox this long after (privacy page).
+    mail_retention_days: int = 30
+    # Verification, password-reset and address-change mails: at most this many an hour to one
+    # address or for one account (30 requests queued 30 mails).
+    link_mails_per_hour: int = 5
     login_max_failures: int = 5
     login_window_seconds: int = 900
     hold_ttl_seconds: int = 900

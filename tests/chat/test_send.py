@@ -39,7 +39,8 @@ async def test_a_first_message_streams_a_reply_and_charges_it_like_the_api(
     assert text == "Hello **Ada**, here is `code`."
     assert len(named(events, "delta")) >= 2
     assert done["status"] == "complete"
-    assert "<strong>Ada</strong>" in done["html"] and "<code>code</code>" in done["html"]
+    html = done["content_html"]
+    assert "<strong>Ada</strong>" in html and "<code>code</code>" in html
     assert 1 <= done["credits_charged"] <= start["hold"]
     assert done["balance"] == before - done["credits_charged"] == await balance(gctx, ada.id)
     async with gctx.read() as session:
@@ -128,3 +129,18 @@ async def test_an_upstream_failure_is_not_charged_and_writes_nothing(
     assert response.status_code >= 500
     assert await balance(gctx, ada.id) == before
     assert await count(gctx, ChatMessage) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "banner"),
+    [
+        ("marked/marked.umd.js", "marked v18."),
+        ("dompurify/purify.min.js", "DOMPurify 3."),
+    ],
+)
+async def test_the_streaming_previews_libraries_are_served_from_our_own_origin(
+    gclient: httpx.AsyncClient, path: str, banner: str
+) -> None:
+    response = await gclient.get(f"/static/vendor/{path}")
+    assert response.status_code == 200
+    assert banner in response.text[:300]

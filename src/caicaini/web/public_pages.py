@@ -91,6 +91,7 @@ async def privacy(request: Request) -> Response:
         {
             "support_email": settings.support_email,
             "audit_days": settings.audit_retention_days,
+            "mail_days": settings.mail_retention_days,
             "session_days": settings.session_max_age_seconds // 86400,
             "login_window_minutes": settings.login_window_seconds // 60,
         },
