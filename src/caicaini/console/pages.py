@@ -19,6 +19,7 @@ from caicaini.console import (
     audit_pages,
     incident_pages,
     payments_pages,
+    pricing_pages,
     refunds_pages,
     users_pages,
 )
@@ -50,5 +51,12 @@ async def console_home(
     )
 
 
-for module in (users_pages, payments_pages, refunds_pages, audit_pages, incident_pages):
+for module in (
+    users_pages,
+    payments_pages,
+    refunds_pages,
+    audit_pages,
+    incident_pages,
+    pricing_pages,
+):
     router.include_router(module.router)
