@@ -51,3 +51,9 @@ class NothingRefundable(Conflict):
     """Only unspent credits of the payment can be refunded, and none remain."""
 
     code = "nothing_refundable"
+
+
+class NoReceipt(NotFound):
+    """Only a paid order has a payment receipt."""
+
+    code = "receipt_not_available"
