@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check bench bench-client fmt clean
+.PHONY: help install run test check bench bench-client bench-chat fmt clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ bench: install ## Run the benchmarks under bench/ and print the figures
 
 bench-client: install ## Measure Caicaini Code (start-up, print mode end to end) into bench/client/RESULTS.md
 	$(BIN)/python -m bench.client
+
+bench-chat: install ## Measure the web chat (pages, search, streaming) into bench/chat/RESULTS.md
+	$(BIN)/python -m bench.chat
 
 fmt: install ## Format the code
 	$(BIN)/ruff format src tests bench client

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     verification_ttl_seconds: int = 48 * 3600
     password_reset_ttl_seconds: int = 3600
     audit_retention_days: int = 365
+    # Sent (and finally failed) mail is deleted from the outbox this long after (privacy page).
+    mail_retention_days: int = 30
+    # Verification, password-reset and address-change mails: at most this many an hour to one
+    # address or for one account (30 requests queued 30 mails).
+    link_mails_per_hour: int = 5
     login_max_failures: int = 5
     login_window_seconds: int = 900
     hold_ttl_seconds: int = 900
@@ -74,6 +79,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024)
+    # Pools (``caicaini.capacity`` has the sizing rule: every process opens at most
+    # ``database_pool_size`` connections, so processes x pool <= the server's
+    # max_connections). A request waits at most the timeout for a connection, then gets 503.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    redis_pool_size: int = Field(default=50, ge=1)
+    redis_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     # The web chat: the longest prompt (and system prompt) it takes, and the max_tokens of each
     # reply (with the prompt's size, what sets the hold shown as "up to N credits").
     chat_max_prompt_chars: int = 32_000

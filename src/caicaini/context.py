@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caicaini.capacity import database_pool_options
 from caicaini.config import Settings
 from caicaini.db import Database
 from caicaini.kit.clock import Clock, SystemClock
@@ -31,7 +32,7 @@ class AppContext:
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> AppContext:
         return cls(
             settings=settings,
-            db=Database(settings.resolved_database_url),
+            db=Database(settings.resolved_database_url, **database_pool_options(settings)),
             clock=clock or SystemClock(),
         )
 

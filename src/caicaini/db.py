@@ -35,8 +35,9 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)
         _configure_sqlite(engine)
         return engine
-    kw.setdefault("pool_size", 20)
-    kw.setdefault("max_overflow", 20)
+    # Sized from settings by ``caicaini.capacity`` (the sizing rule is there).
+    kw.setdefault("pool_size", 10)
+    kw.setdefault("max_overflow", 0)
     # No pre-ping: it costs a round trip on every checkout, i.e. two per gateway message.
     # Connections are recycled after five minutes instead, and a connection found dead in
     # use (the server restarted) invalidates the pool, so only transactions already running

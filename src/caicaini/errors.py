@@ -11,6 +11,7 @@ renders these its own way from the table in ``caicaini.http.errors``.
     ├── AccountUnavailable      the account is suspended, banned or closed
     ├── RateLimited             too many attempts; carries retry_after
     ├── InsufficientCredits     the balance cannot cover the charge
+    ├── Overloaded              no capacity right now (a pool ran dry); carries retry_after
     └── UpstreamError           a model provider failed; carries its status and wording
 
 Each subclass has a stable ``code`` that clients can match on.
@@ -93,6 +94,17 @@ class InsufficientCredits(DomainError):
     """The balance cannot cover what the action may cost: credits are never overdrawn."""
 
     code = "insufficient_credits"
+
+
+class Overloaded(DomainError):
+    """Capacity ran out (a connection pool stayed empty past its wait): nothing was done, and
+    the same request may succeed after ``retry_after`` seconds."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
 
 
 class UpstreamError(DomainError):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from caicaini.accounts.service import AccountService
 from caicaini.context import AppContext
+from caicaini.mail import links
 from caicaini.models.accounts import Account
 from caicaini.models.audit import AuditEntry
 from caicaini.models.mail import OutboxEmail
@@ -40,9 +41,11 @@ async def outbox(ctx: AppContext, to: str | None = None) -> list[OutboxEmail]:
 
 
 async def last_link(ctx: AppContext, to: str, path: str) -> str:
-    """The path+query of the newest link to ``path`` mailed to ``to``."""
+    """The path+query of the newest link to ``path`` mailed to ``to``, as it is sent (the
+    outbox holds a placeholder in the token's place: ``caicaini.mail.links``)."""
     for mail in reversed(await outbox(ctx, to)):
-        match = re.search(rf"https?://[^/\s]+({re.escape(path)}\?token=[\w-]+)", mail.body_text)
+        body = links.reveal(mail.body_text, ctx.settings.secret_key)
+        match = re.search(rf"https?://[^/\s]+({re.escape(path)}\?token=[\w-]+)", body)
         if match:
             return match.group(1)
     raise AssertionError(f"no {path} link mailed to {to}")

@@ -248,6 +248,7 @@ async def test_a_reply_of_html_and_script_renders_inert(
     )
     fake.push(Behaviour(text=hostile, tokens_per_second=PACED))
     await send(page, "Be hostile")
+    assert await page.evaluate("window.__scripts") == 0  # while it streamed
     await page.reload()  # the stored reply, rendered by the server
     await page.evaluate(WATCH)
     body = page.locator(".msg-assistant .markdown")
@@ -282,3 +283,52 @@ async def test_at_390_px_nothing_scrolls_sideways(
     assert await page.locator(".markdown pre button.copy").count() == 1
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  (test setup)
     await page.screenshot(path=str(SCREENSHOTS / "chat-390.png"), full_page=True)
+
+
+async def test_errors_show_inline_in_words_with_the_action_to_take(
+    live: LiveServer, lctx: AppContext, fake: FakeScript, browser: Browser
+) -> None:
+    # A free account (web only, no API key): the chat is where its credits are spent.
+    email = f"free-{uuid.uuid4().hex[:8]}@example.com"
+    account = await make_account(lctx, email)
+    page = await open_chat(browser, live.url, email)
+
+    await page.fill("#prompt", "Hello")
+    await page.press("#prompt", "Enter")
+    error = page.locator(".chat-error").last
+    await error.wait_for()
+    assert "Not enough credits" in await error.inner_text()
+    assert await error.locator("a[href='/billing']").count() == 1
+    assert await page.input_value("#prompt") == "Hello"  # the prompt is kept to send again
+
+    await grant(lctx, account.id, 100)
+    fake.fail(500, "the model is down")
+    await page.click("#send")
+    error = page.locator(".chat-error").last
+    await error.wait_for()
+    await page.wait_for_function(
+        "document.querySelector('.chat-error:last-of-type').textContent.includes('not charged')"
+    )
+    assert await balance(lctx, account.id) == 100
+    fake.reply("Back up.")
+    await error.locator("button", has_text="Retry").click()
+    await page.wait_for_selector(".msg-assistant .cost")
+    assert "Back up." in await page.inner_text("#thread")
+
+    csrf = await page.get_attribute("#chat", "data-csrf")
+    assert csrf
+    for _ in range(10):  # the free plan allows 10 messages a minute: use them up
+        sent = await page.request.post(
+            f"{live.url}/api/v1/chat/messages",
+            data={"model": "claude-haiku-4-5", "content": "again"},
+            headers={"x-csrf-token": csrf},
+        )
+        if sent.status == 429:
+            break
+        assert sent.ok, await sent.text()
+    await page.fill("#prompt", "One too many")
+    await page.press("#prompt", "Enter")
+    await page.wait_for_selector(".chat-error >> text=Too many messages")
+    words = await page.locator(".chat-error").last.inner_text()
+    assert re.search(r"Retry in \d+ seconds?", words), words
+    await page.screenshot(path=str(SCREENSHOTS / "chat-errors.png"), full_page=True)

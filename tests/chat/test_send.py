@@ -39,7 +39,8 @@ async def test_a_first_message_streams_a_reply_and_charges_it_like_the_api(
     assert text == "Hello **Ada**, here is `code`."
     assert len(named(events, "delta")) >= 2
     assert done["status"] == "complete"
-    assert "<strong>Ada</strong>" in done["html"] and "<code>code</code>" in done["html"]
+    html = done["content_html"]
+    assert "<strong>Ada</strong>" in html and "<code>code</code>" in html
     assert 1 <= done["credits_charged"] <= start["hold"]
     assert done["balance"] == before - done["credits_charged"] == await balance(gctx, ada.id)
     async with gctx.read() as session:

@@ -9,7 +9,7 @@ import pytest
 from caicaini.context import AppContext
 from tests.console.browser import chromium, logged_in, shoot
 from tests.console.helpers import make_operator
-from tests.console.test_console_pages import manual_claim
+from tests.console.payment_support import manual_claim, partial_payment
 from tests.gateway.support import customer, issue_key, message_body
 from tests.web.helpers import balance, catalogue
 
@@ -30,10 +30,11 @@ async def test_operator_approves_a_manual_transfer(live_server: str, ctx: AppCon
         await page.click("#users >> text=ada@example.com")
         await page.wait_for_selector("#user-status")
         assert (await page.inner_text("#user-balance")).startswith("0 credits")
-        await page.click("nav.tabs >> text=Payments")
+        await page.click("nav.tabs >> text=Review queue")
         await page.wait_for_selector(f"#review-{order_id}")
         await shoot(page, "console-payments")
-        await page.click(f"#review-{order_id} form[action$='/approve'] button")
+        await page.fill(f"#review-{order_id} form.approve input[name=reason]", "seen on chain")
+        await page.click(f"#review-{order_id} form.approve button")
         await page.wait_for_selector("#empty-queue")
         await page.goto(f"{live_server}/console/users/{account_id}")
         assert (await page.inner_text("#user-balance")).startswith("2,000 credits")
@@ -83,3 +84,31 @@ async def test_operator_suspends_a_user_whose_key_stops_then_reinstates(
         assert "spam campaign" in text and "appeal accepted" in text
         await shoot(page, "console-audit")
     assert await call() == 200
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_operator_reviews_a_partial_payment(live_server: str, ctx: AppContext) -> None:
+    await catalogue(ctx)
+    await make_operator(ctx, "op@example.com", "admin")
+    account_id, order_id = await partial_payment(ctx)
+    await manual_claim(ctx)
+    async with chromium() as browser:
+        page = await logged_in(browser, live_server, "op@example.com", "/console/payments")
+        card = f"#review-{order_id}"
+        assert "partially paid" in await page.inner_text(card)
+        assert (await page.inner_text(f"{card} .suggested")).startswith("500 credits")
+        await shoot(page, "console-review-queue")
+        await page.fill(f"{card} form.approve input[name=credits]", "500")
+        await page.fill(f"{card} form.approve input[name=reason]", "a quarter paid")
+        await page.click(f"{card} form.approve button")
+        await page.wait_for_selector("text=Approved: the credits were granted")
+        assert await page.query_selector(card) is None
+        await page.goto(f"{live_server}/console/orders")
+        await shoot(page, "console-orders")
+        await page.click(f"#orders >> text={order_id}")
+        await page.wait_for_selector("#order-status")
+        await shoot(page, "console-order")
+        await page.goto(f"{live_server}/console/payments/settings")
+        await shoot(page, "console-payment-settings")
+    assert await balance(ctx, account_id) == 500

@@ -8,35 +8,14 @@ from __future__ import annotations
 import httpx
 
 from caicaini.accounts.repository import AccountRepository
-from caicaini.audit.service import Actor
 from caicaini.context import AppContext
-from caicaini.payments.manual import ManualService
-from caicaini.payments.orders import OrderRequest, OrderService
 from caicaini.payments.repository import PaymentRepository
 from tests.accounts.helpers import audit_actions
 from tests.console.helpers import as_operator, preview
+from tests.console.payment_support import manual_claim
 from tests.web.helpers import balance, catalogue, login, make_account
 
 PAGES = ("/console", "/console/users", "/console/payments", "/console/audit")
-
-
-async def manual_claim(ctx: AppContext, email: str = "ada@example.com") -> tuple[str, str]:
-    acct = await make_account(ctx, email)
-    async with ctx.transaction() as session:
-        manual = ManualService(session, ctx.clock, ctx.settings.public_url)
-        await manual.set_address("usdt", "trc20", "TXyzReceivingAddress0001", actor=Actor.system())
-        await manual.set_rate("usdt", "1.00", actor=Actor.system())
-    async with ctx.transaction() as session:
-        account = await PaymentRepository(session).account(acct.id)
-        assert account is not None
-        order = await OrderService(session, ctx.clock).open(
-            account, OrderRequest("topup:small", "manual", "usdt"), actor=Actor.system()
-        )
-    async with ctx.transaction() as session:
-        await ManualService(session, ctx.clock, ctx.settings.public_url).claim(
-            order.id, acct.id, "deadbeef00112233", "TSenderAddress0001", actor=Actor.system()
-        )
-    return acct.id, order.id
 
 
 async def test_anonymous_visitors_go_to_login(client: httpx.AsyncClient) -> None:
@@ -152,12 +131,11 @@ async def test_approving_a_manual_transfer_grants_its_credits_once(
     queue = await client.get("/console/payments")
     assert f'id="review-{order_id}"' in queue.text and "ada@example.com" in queue.text
     assert "deadbeef00112233" in queue.text
-    approved = await client.post(
-        f"/console/payments/{order_id}/approve", data={"csrf_token": token}
-    )
+    form = {"csrf_token": token, "reason": "transfer seen on chain"}
+    approved = await client.post(f"/console/payments/{order_id}/approve", data=form)
     assert approved.status_code == 303
     assert await balance(ctx, account_id) == 2000
-    again = await client.post(f"/console/payments/{order_id}/approve", data={"csrf_token": token})
+    again = await client.post(f"/console/payments/{order_id}/approve", data=form)
     assert again.status_code == 409 and "nothing waiting for a decision" in again.text
     assert await balance(ctx, account_id) == 2000
     assert "Nothing waiting for review" in (await client.get("/console/payments")).text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,15 @@ from caicaini.context import AppContext
 from caicaini.models.audit import AuditEntry
 from caicaini.models.usage import UsageRecord
 from tests.conftest import TEST_SECRET
-from tests.gateway.support import CLAUDE, KIMI, anthropic_headers, message_body, read_events
+from tests.gateway.support import (
+    CLAUDE,
+    KIMI,
+    anthropic_headers,
+    customer,
+    issue_key,
+    message_body,
+    read_events,
+)
 
 
 async def failed_mid_stream(http: httpx.AsyncClient, key: str, model: str = CLAUDE) -> None:
@@ -44,6 +53,30 @@ async def records(ctx: AppContext) -> list[UsageRecord]:
     async with ctx.transaction() as session:
         stmt = select(UsageRecord).order_by(UsageRecord.created_at, UsageRecord.id)
         return list((await session.scalars(stmt)).all())
+
+
+async def wait_for_records(ctx: AppContext, count: int) -> None:
+    """Wait (bounded) until ``count`` usage records exist: streams settle as they close."""
+    for _ in range(500):
+        if len(await records(ctx)) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {count} usage records were written")
+
+
+async def two_customers_with_a_failure_each(
+    ctx: AppContext, http: httpx.AsyncClient
+) -> tuple[str, str]:
+    """alice@ and bob@ (1000 credits each): one message failed mid-stream on Anthropic and
+    one completed, each."""
+    alice = await customer(ctx, email="alice@example.com")
+    bob = await customer(ctx, email="bob@example.com")
+    for account in (alice, bob):
+        key = await issue_key(ctx, account)
+        await failed_mid_stream(http, key)
+        await completed(http, key)
+    await wait_for_records(ctx, 4)
+    return alice, bob
 
 
 async def audit_of(ctx: AppContext, action: str) -> list[AuditEntry]:

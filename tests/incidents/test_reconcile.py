@@ -4,7 +4,6 @@ fake upstream makes the messages; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import httpx
@@ -34,18 +33,10 @@ from tests.incidents.support import (
     completed,
     failed_before_output,
     failed_mid_stream,
-    records,
+    wait_for_records,
 )
 
 OPERATOR = Actor("operator", "acct_operator_1", "198.51.100.4")
-
-
-async def wait_for_records(ctx: AppContext, count: int) -> None:
-    for _ in range(500):
-        if len(await records(ctx)) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"fewer than {count} usage records were written")
 
 
 async def declare(

@@ -3,14 +3,11 @@ go out once it is back (after the backoff)."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from caicaini.context import AppContext
@@ -29,12 +26,6 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class SmtpServer:
     def __init__(self, port: int) -> None:
         self.inbox = Inbox()
@@ -46,13 +37,6 @@ class SmtpServer:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
-
-
-@pytest.fixture
-def smtp_port(ctx: AppContext) -> Iterator[int]:
-    port = free_port()
-    ctx.settings.smtp_url = f"smtp://127.0.0.1:{port}"
-    yield port
 
 
 async def queue_mail(ctx: AppContext, to: str = "ada@example.com") -> None:

@@ -5,7 +5,9 @@ Invariants:
 - nobody under 13 registers; the date of birth and country are kept so payments can ask
   ``has_majority`` before a paid subscription;
 - passwords are stored only as argon2id hashes; e-mailed links are single-use, expiring and
-  stored only as SHA-256;
+  stored only as SHA-256 (the outbox holds a placeholder: ``caicaini.mail.links``); a new
+  password retires pending reset links; at most ``link_mails_per_hour`` link mails go to one
+  address or for one account in an hour (a reset request past it is dropped silently);
 - login failures never say whether the address exists; non-active accounts are told why,
   but only after the right password was given;
 - every action is audited; e-mail addresses and IPs go only in the audit's personal fields.
@@ -17,8 +19,9 @@ caller can commit the failure count before reporting it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,13 +34,25 @@ from caicaini.accounts.sessions import SessionService, StartedSession, unavailab
 from caicaini.accounts.tokens import TokenIssuer
 from caicaini.audit.service import Actor, AuditService
 from caicaini.config import Settings
-from caicaini.errors import DomainError, InvalidInput, NotFound
+from caicaini.errors import DomainError, InvalidInput, NotFound, RateLimited
 from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
+from caicaini.logs import get_logger
+from caicaini.mail.repository import OutboxRepository
 from caicaini.mail.service import MailService
 from caicaini.models.accounts import Account
 from caicaini.notices.terms import TermsService
 from caicaini.trust.service import TrustService
+
+log = get_logger(__name__)
+
+LINK_TEMPLATES = ("verify_email", "password_reset", "email_change")
+LINK_MAIL_WINDOW = timedelta(hours=1)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,7 @@ class AccountService:
         self.audit = AuditService(session, clock)
         self.mail = MailService(session, clock, settings.public_url)
         self.trust = TrustService(session, clock)
-        self.tokens = TokenIssuer(self.repo, clock)
+        self.tokens = TokenIssuer(self.repo, clock, settings.secret_key)
         self.sessions = SessionService(self.repo, clock, settings)
 
     # look-ups
@@ -161,6 +176,13 @@ class AccountService:
         )
 
     async def send_verification(self, account: Account) -> None:
+        wait = await self._link_mail_wait(account.email, account.id)
+        if wait is not None:
+            raise RateLimited(
+                "A verification e-mail was sent several times lately. Use the newest one, "
+                f"or ask again in {_minutes(wait)}.",
+                retry_after=wait,
+            )
         ttl = self.settings.verification_ttl_seconds
         raw = await self.tokens.issue(account.id, tokens.VERIFY_EMAIL, ttl)
         await self.mail.send(
@@ -257,6 +279,9 @@ class AccountService:
             return
         if account is None or account.status in ("closed", "banned"):
             return
+        if await self._link_mail_wait(account.email, account.id) is not None:
+            log.info("mail.throttled", template="password_reset", account_id=account.id)
+            return  # said nothing either way: the answer must not tell the address exists
         ttl = self.settings.password_reset_ttl_seconds
         raw = await self.tokens.issue(account.id, tokens.PASSWORD_RESET, ttl)
         await self.mail.send(
@@ -286,6 +311,7 @@ class AccountService:
     ) -> None:
         account.password_hash = self.passwords.hash(new)
         account.session_version += 1
+        await self.tokens.retire(account.id, tokens.PASSWORD_RESET)
         await self.repo.delete_sessions(account.id, keep=keep_session_id)
         if keep_session_id is not None:
             kept = await self.repo.get_session(keep_session_id)
@@ -303,6 +329,13 @@ class AccountService:
             raise InvalidInput("That is already your e-mail address.", field="email")
         if await self.repo.email_exists(address):
             raise EmailTaken("Another account already uses this e-mail address.")
+        wait = await self._link_mail_wait(address, account.id)
+        if wait is not None:
+            raise RateLimited(
+                f"Confirmation e-mails were sent several times lately. Ask again in "
+                f"{_minutes(wait)}.",
+                retry_after=wait,
+            )
         ttl = self.settings.verification_ttl_seconds
         raw = await self.tokens.issue(account.id, tokens.EMAIL_CHANGE, ttl, new_email=address)
         await self.mail.send(
@@ -338,6 +371,17 @@ class AccountService:
             account_id=account.id,
         )
         return account
+
+    async def _link_mail_wait(self, address: str, account_id: str) -> int | None:
+        """Seconds until another link mail may go to ``address`` or for ``account_id``
+        (``link_mails_per_hour`` of them in any hour), or None when one may go now."""
+        now = self.clock.now()
+        sent = await OutboxRepository(self.session).sent_lately(
+            LINK_TEMPLATES, now - LINK_MAIL_WINDOW, to_address=address, account_id=account_id
+        )
+        if len(sent) < self.settings.link_mails_per_hour:
+            return None
+        return max(1, math.ceil((min(sent) + LINK_MAIL_WINDOW - now).total_seconds()))
 
     async def _audit_own(
         self,

@@ -92,6 +92,10 @@ class ApiKeyService:
 
     def _validate(self, options: KeyOptions) -> None:
         now = self.clock.now()
+        if options.expires_at is not None and options.expires_at.utcoffset() is None:
+            raise InvalidInput(
+                "expiry needs a timezone (e.g. 2027-01-01T00:00:00Z)", field="expires_at"
+            )
         if options.expires_at is not None and options.expires_at <= now:
             raise InvalidInput("expiry must be in the future", field="expires_at")
         check_caps(options.daily_credit_cap, options.monthly_credit_cap)

@@ -13,7 +13,7 @@ from caicaini.accounts.deps import CurrentAccount, current_account, require_csrf
 from caicaini.chat import hooks as _hooks  # noqa: F401  (export section, closure hook)
 from caicaini.chat.picker import balance, plan_models, quote
 from caicaini.chat.rendering import render_markdown
-from caicaini.chat.service import ChatService, SendRequest, Thread
+from caicaini.chat.service import ChatService, SendRequest, Thread, build_draft
 from caicaini.context import AppContext
 from caicaini.http.deps import app_context
 from caicaini.http.errors import register_renderer
@@ -66,10 +66,14 @@ async def _hold(ctx: AppContext, account_id: str, model: str | None, thread: Thr
         parent_id=thread.leaf_id if thread else None,
         system_prompt=thread.conversation.system_prompt if thread else None,
     )
-    async with ctx.read() as session:
-        draft = await ChatService(session, ctx.clock, ctx.settings).prepare(
-            account_id, request, quoting=True
-        )
+    draft = build_draft(
+        ctx.settings,
+        account_id,
+        request,
+        thread.conversation if thread else None,
+        thread.messages if thread else [],
+        quoting=True,
+    )
     return (await quote(ctx, draft)).max_credits
 
 

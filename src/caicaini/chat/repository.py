@@ -11,7 +11,7 @@ The last word matches as a prefix on both.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,13 +129,17 @@ class ChatRepository:
 
     # -- messages -------------------------------------------------------------------------
     async def messages(self, conversation_id: str) -> Sequence[ChatMessage]:
-        """Every message of the conversation, every branch, oldest first."""
+        """Every message of the conversation, every branch, oldest first: read-only rows
+        with the model's attributes (no ORM instances: a long conversation's page loads
+        hundreds, and building instances was most of its time)."""
+        table = ChatMessage.__table__
         stmt = (
-            select(ChatMessage)
-            .where(ChatMessage.conversation_id == conversation_id)
-            .order_by(ChatMessage.created_at, ChatMessage.id)
+            select(table)
+            .where(table.c.conversation_id == conversation_id)
+            .order_by(table.c.created_at, table.c.id)
         )
-        return (await self.session.execute(stmt)).scalars().all()
+        rows = (await self.session.execute(stmt)).all()
+        return cast(Sequence[ChatMessage], rows)
 
     async def message(self, account_id: str, message_id: str) -> ChatMessage | None:
         return (

@@ -91,6 +91,7 @@ class MessageView:
 class Thread:
     conversation: Conversation
     path: list[MessageView]
+    messages: list[ChatMessage] = field(default_factory=list)  # every branch
 
     @property
     def leaf_id(self) -> str | None:
@@ -141,7 +142,7 @@ class ChatService:
     async def thread(self, account_id: str, conversation_id: str) -> Thread:
         conversation = await self.conversation(account_id, conversation_id)
         messages = list(await self.repo.messages(conversation.id))
-        return Thread(conversation, _path(messages, conversation.current_leaf_id))
+        return Thread(conversation, _path(messages, conversation.current_leaf_id), messages)
 
     async def tree(
         self, account_id: str, conversation_id: str
@@ -182,49 +183,13 @@ class ChatService:
     ) -> Draft:
         """Check a send and build its upstream body; writes nothing. ``quoting``: the body
         for the composer's "up to N credits", which may be asked before a word is typed."""
-        limit = self.settings.chat_max_prompt_chars
-        system = (request.system_prompt or "").strip() or None
-        if system is not None and len(system) > limit:
-            raise PromptTooLong(
-                f"the system prompt is {len(system):,} characters; the limit is {limit:,}",
-                field="system_prompt",
-            )
         conversation = None
         if request.conversation_id:
             conversation = await self.conversation(account_id, request.conversation_id)
         messages = list(await self.repo.messages(conversation.id)) if conversation else []
-        by_id = {m.id: m for m in messages}
-        if request.reply_to is not None:
-            prompt = by_id.get(request.reply_to)
-            if prompt is None or prompt.role != "user":
-                raise MessageNotFound("no such message to answer in this conversation")
-            history = _lineage(by_id, prompt.id)
-        else:
-            content = request.content if isinstance(request.content, str) else ""
-            if not content.strip() and not quoting:
-                raise EmptyPrompt("the message is empty: write something first", field="content")
-            if len(content) > limit:
-                raise PromptTooLong(
-                    f"the message is {len(content):,} characters; the limit is {limit:,}",
-                    field="content",
-                )
-            history = []
-            if request.parent_id is not None:
-                parent = by_id.get(request.parent_id)
-                if parent is None or parent.role != "assistant":
-                    raise MessageNotFound("no such reply to continue in this conversation")
-                history = _lineage(by_id, parent.id)
-            history.append(("user", content))
-        body: dict[str, Any] = {
-            "model": request.model,
-            "max_tokens": self.settings.chat_max_tokens,
-            "stream": True,
-            "messages": [{"role": role, "content": text} for role, text in history if text],
-        }
-        if system:
-            body["system"] = system
-        size = len(json.dumps(body, ensure_ascii=False).encode())
-        return Draft(account_id, request, conversation, body, size)
+        return build_draft(
+            self.settings, account_id, request, conversation, messages, quoting=quoting
+        )
 
     async def begin(self, draft: Draft, *, model: str, request_id: str) -> Begun:
         """Write the conversation, the prompt and the reply-to-come (called once upstream
@@ -294,6 +259,57 @@ class ChatService:
         if message is None:
             raise MessageNotFound("no such message")
         return message
+
+
+def build_draft(
+    settings: Settings,
+    account_id: str,
+    request: SendRequest,
+    conversation: Conversation | None,
+    messages: list[ChatMessage],
+    *,
+    quoting: bool = False,
+) -> Draft:
+    """``ChatService.prepare`` on a conversation already loaded (``messages``: all of it)."""
+    limit = settings.chat_max_prompt_chars
+    system = (request.system_prompt or "").strip() or None
+    if system is not None and len(system) > limit:
+        raise PromptTooLong(
+            f"the system prompt is {len(system):,} characters; the limit is {limit:,}",
+            field="system_prompt",
+        )
+    by_id = {m.id: m for m in messages}
+    if request.reply_to is not None:
+        prompt = by_id.get(request.reply_to)
+        if prompt is None or prompt.role != "user":
+            raise MessageNotFound("no such message to answer in this conversation")
+        history = _lineage(by_id, prompt.id)
+    else:
+        content = request.content if isinstance(request.content, str) else ""
+        if not content.strip() and not quoting:
+            raise EmptyPrompt("the message is empty: write something first", field="content")
+        if len(content) > limit:
+            raise PromptTooLong(
+                f"the message is {len(content):,} characters; the limit is {limit:,}",
+                field="content",
+            )
+        history = []
+        if request.parent_id is not None:
+            parent = by_id.get(request.parent_id)
+            if parent is None or parent.role != "assistant":
+                raise MessageNotFound("no such reply to continue in this conversation")
+            history = _lineage(by_id, parent.id)
+        history.append(("user", content))
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": settings.chat_max_tokens,
+        "stream": True,
+        "messages": [{"role": role, "content": text} for role, text in history if text],
+    }
+    if system:
+        body["system"] = system
+    size = len(json.dumps(body, ensure_ascii=False).encode())
+    return Draft(account_id, request, conversation, body, size)
 
 
 def _children(messages: list[ChatMessage]) -> dict[str | None, list[ChatMessage]]:

@@ -181,6 +181,7 @@ class ChatReply:
         credits = charge.credits if charge is not None else 0
         values = {
             "content": text,
+            "content_html": render_markdown(text),
             "status": status,
             "credits_charged": credits,
             "receipt_id": charge.receipt_id if charge is not None else None,
@@ -208,5 +209,4 @@ class ChatReply:
             "receipt_url": RECEIPT_URL.format(receipt_id) if receipt_id else None,
             "balance": charge.remaining if charge is not None else None,
             "error": self.error,
-            "html": render_markdown(text),
         }

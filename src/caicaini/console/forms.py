@@ -7,6 +7,8 @@ so a handler only reads the form it was given.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from fastapi import Request
 
 from caicaini.accounts.deps import CurrentAccount
@@ -14,9 +16,10 @@ from caicaini.accounts.moderation import require_reason
 from caicaini.audit.service import Actor
 from caicaini.errors import InvalidInput
 from caicaini.http.deps import client_ip
+from caicaini.kit.credits import MAX_CREDITS
 
 CONFIRM_FIELD = "confirm_text"
-__all__ = ["actor", "check_confirmation", "parse_amount", "read_form", "require_reason"]
+__all__ = ["Preview", "actor", "check_confirmation", "parse_amount", "read_form", "require_reason"]
 
 
 def actor(me: CurrentAccount, request: Request) -> Actor:
@@ -34,6 +37,8 @@ def parse_amount(raw: str, field: str = "amount") -> int:
         raise InvalidInput("the amount is a whole number of credits", field=field) from exc
     if amount == 0:
         raise InvalidInput("the amount cannot be zero", field=field)
+    if abs(amount) > MAX_CREDITS:
+        raise InvalidInput(f"the amount is at most {MAX_CREDITS:,} credits", field=field)
     return amount
 
 
@@ -43,3 +48,18 @@ def check_confirmation(form: dict[str, str], expected: str) -> None:
         raise InvalidInput(
             f"type {expected} exactly to confirm; nothing was changed", field=CONFIRM_FIELD
         )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What an action will do, shown before it is done. ``carry`` are the fields the
+    confirmation posts back to ``url``; ``confirm_word`` (for a destructive action) is what
+    the operator must type."""
+
+    label: str
+    subject: str  # what the action is about: an e-mail address, an order id...
+    effects: list[str]
+    url: str
+    cancel: str
+    carry: dict[str, str] = field(default_factory=dict)
+    confirm_word: str | None = None

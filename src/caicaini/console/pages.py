@@ -8,7 +8,6 @@ command uses, which audits it with the actor and the reason.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
@@ -16,20 +15,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from caicaini.accounts.deps import CurrentAccount, require_operator
 from caicaini.audit.service import AuditService
-from caicaini.console import audit_pages, payments_pages, users_pages
+from caicaini.console import audit_pages, incident_pages, payments_pages, users_pages
+from caicaini.console.formats import crypto, pretty_json
 from caicaini.console.payments import emails_of, review_queue
 from caicaini.http.deps import app_context
 from caicaini.web.rendering import add_template_dir, render, templates
 
 add_template_dir(Path(__file__).parent / "templates")
-
-
-def pretty_json(value: object) -> str:
-    """Audit details for reading: indented, non-ASCII kept (the template escapes HTML)."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-
-
 templates.env.filters["pretty_json"] = pretty_json
+templates.env.filters["crypto"] = crypto
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,5 +44,5 @@ async def console_home(
     )
 
 
-for module in (users_pages, payments_pages, audit_pages):
+for module in (users_pages, payments_pages, audit_pages, incident_pages):
     router.include_router(module.router)

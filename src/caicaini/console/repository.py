@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.accounts import Account, AccountSignal
 from caicaini.models.api_keys import ApiKey
+from caicaini.models.payments import ManualRate, PaymentOrder
 from caicaini.models.usage import UsageRecord
 
 
@@ -71,3 +72,32 @@ class ConsoleRepository:
             .limit(limit)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def orders(
+        self,
+        *,
+        status: str | None,
+        method: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+    ) -> list[tuple[PaymentOrder, str]]:
+        """Orders, newest first, with their customer's e-mail."""
+        stmt = select(PaymentOrder, Account.email).join(
+            Account, Account.id == PaymentOrder.account_id
+        )
+        if status:
+            stmt = stmt.where(PaymentOrder.status == status)
+        if method:
+            stmt = stmt.where(PaymentOrder.method == method)
+        if since is not None:
+            stmt = stmt.where(PaymentOrder.created_at >= since)
+        if until is not None:
+            stmt = stmt.where(PaymentOrder.created_at < until)
+        stmt = stmt.order_by(PaymentOrder.created_at.desc(), PaymentOrder.id.desc()).limit(limit)
+        return [(o, str(e)) for o, e in (await self.session.execute(stmt)).all()]
+
+    async def rates(self) -> list[ManualRate]:
+        return list(
+            (await self.session.scalars(select(ManualRate).order_by(ManualRate.currency))).all()
+        )

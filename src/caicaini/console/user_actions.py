@@ -14,8 +14,6 @@ by themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.accounts.moderation import ModerationService
@@ -23,7 +21,7 @@ from caicaini.accounts.support import AccountSupportService
 from caicaini.api_keys.service import ApiKeyService
 from caicaini.audit.service import Actor
 from caicaini.config import Settings
-from caicaini.console.forms import parse_amount, require_reason
+from caicaini.console.forms import Preview, parse_amount, require_reason
 from caicaini.errors import Conflict, InvalidInput
 from caicaini.kit.clock import Clock
 from caicaini.ledger.service import LedgerService
@@ -53,15 +51,6 @@ DONE = {
 }
 # The form field a failure belongs to, so the user page shows it on the right card.
 GROUP = {"suspend": "status", "ban": "status", "reinstate": "status"}
-
-
-@dataclass(frozen=True)
-class Preview:
-    action: str
-    label: str
-    effects: list[str]
-    destructive: bool
-    carry: dict[str, str] = field(default_factory=dict)  # fields the confirmation posts back
 
 
 def action_of(form: dict[str, str]) -> str:
@@ -114,7 +103,15 @@ class UserActions:
                 "the user can log in at once"
             ]
         effects.append("the audit log records you as the actor, with the reason")
-        return Preview(action, LABELS[action], effects, is_destructive(action, form), carry)
+        return Preview(
+            LABELS[action],
+            account.email,
+            effects,
+            url=f"/console/users/{account.id}/actions",
+            cancel=f"/console/users/{account.id}",
+            carry=carry,
+            confirm_word=account.email if is_destructive(action, form) else None,
+        )
 
     async def _credit_effects(self, account: Account, amount: int) -> list[str]:
         balance = await LedgerService(self.session, self.clock).balance(account.id)

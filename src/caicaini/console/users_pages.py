@@ -68,7 +68,7 @@ async def user_action(
             return render(
                 request,
                 "console_confirm.html",
-                {"user": context["user"], "preview": preview, "op": new_id("op")},
+                {"preview": preview, "op": new_id("op")},
             )
         if is_destructive(action, form):
             try:
@@ -80,7 +80,7 @@ async def user_action(
                 remember_form(
                     request,
                     "console_confirm.html",
-                    {"user": context["user"], "preview": preview, "op": form.get("op", "")},
+                    {"preview": preview, "op": form.get("op", "")},
                 )
                 raise
         op = form.get("op") or new_id("op")

@@ -1,11 +1,21 @@
 """Who is calling: the API key from ``x-api-key`` or ``Authorization: Bearer``.
 
-Order of checks, cheapest first: a throttle on addresses that sent many bad keys, the key's
-shape and checksum (no database), then the cached record (one indexed query on a miss). The
-answer to any bad key is the same "invalid API key" so callers learn nothing about why.
+Order of checks, cheapest first, so that traffic with no key or a made-up one is shed before
+it costs a Redis or a database connection (a keyless burst must not starve paying callers):
+
+    no key, or not our shape and checksum   401 at once: no I/O at all
+    a valid key in this process's cache     admitted: no I/O either
+    anything else                           the throttle on addresses that sent many bad
+                                            keys (Redis), then the key's record (one
+                                            indexed query on a cache miss); a bad key
+                                            counts against its address
+
+The answer to any bad key is the same "invalid API key" so callers learn nothing about why.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from fastapi import Request
 
@@ -34,23 +44,20 @@ def presented_key(request: Request) -> str | None:
 
 
 async def authenticate(request: Request, ctx: AppContext, state: GatewayState) -> KeyRecord:
-    ip_bucket = "ip:" + client_ip(request)
-    limiter = state.limiter
-    if await limiter.failures(ip_bucket, FAILURE_WINDOW_SECONDS) >= MAX_FAILURES_PER_WINDOW:
-        raise RateLimited(
-            "too many requests with invalid API keys from this address; slow down",
-            retry_after=FAILURE_WINDOW_SECONDS,
-        )
     key = presented_key(request)
-    record = await _lookup(key, ctx, state) if key else None
-    now = ctx.clock.now()
-    if record is None or not record.usable or (record.expires_at and record.expires_at <= now):
-        await limiter.note_failure(ip_bucket, FAILURE_WINDOW_SECONDS)
-        if key is None:
-            raise InvalidApiKey(
-                "missing API key: send it in the x-api-key header or as Authorization: Bearer"
-            )
+    if key is None:
+        raise InvalidApiKey(
+            "missing API key: send it in the x-api-key header or as Authorization: Bearer"
+        )
+    if not keyformat.well_formed(key):
         raise InvalidApiKey("invalid API key")
+    now = ctx.clock.now()
+    digest = keyformat.key_hash(key)
+    hit, cached = state.keys.get(digest)
+    if hit and cached is not None and _valid(cached, now):
+        record = cached
+    else:
+        record = await _checked(request, ctx, state, digest, hit, cached)
     if record.account_status != "active":
         raise AccountUnavailable(
             f"this account is {record.account_status}; its API keys are disabled",
@@ -59,14 +66,34 @@ async def authenticate(request: Request, ctx: AppContext, state: GatewayState) -
     return record
 
 
-async def _lookup(key: str, ctx: AppContext, state: GatewayState) -> KeyRecord | None:
-    if not keyformat.well_formed(key):
-        return None
-    digest = keyformat.key_hash(key)
-    hit, record = state.keys.get(digest)
-    if hit:
-        return record
+def _valid(record: KeyRecord, now: datetime) -> bool:
+    return record.usable and not (record.expires_at is not None and record.expires_at <= now)
 
+
+async def _checked(
+    request: Request,
+    ctx: AppContext,
+    state: GatewayState,
+    digest: str,
+    hit: bool,
+    cached: KeyRecord | None,
+) -> KeyRecord:
+    """A well-formed key not known to be valid: throttled per address, then looked up."""
+    ip_bucket = "ip:" + client_ip(request)
+    limiter = state.limiter
+    if await limiter.failures(ip_bucket, FAILURE_WINDOW_SECONDS) >= MAX_FAILURES_PER_WINDOW:
+        raise RateLimited(
+            "too many requests with invalid API keys from this address; slow down",
+            retry_after=FAILURE_WINDOW_SECONDS,
+        )
+    record = cached if hit else await _lookup(digest, ctx, state)
+    if record is None or not _valid(record, ctx.clock.now()):
+        await limiter.note_failure(ip_bucket, FAILURE_WINDOW_SECONDS)
+        raise InvalidApiKey("invalid API key")
+    return record
+
+
+async def _lookup(digest: str, ctx: AppContext, state: GatewayState) -> KeyRecord | None:
     async def load() -> KeyRecord | None:
         async with ctx.read() as session:
             found = await ApiKeyService(session, ctx.clock).record_for(digest)

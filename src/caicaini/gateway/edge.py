@@ -3,17 +3,17 @@ message to the engine (``pipeline.admit_caller``), which knows nothing of HTTP."
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
 
-from caicaini.errors import InvalidInput, RequestTooLarge
+from caicaini.errors import RequestTooLarge
 from caicaini.gateway.auth import authenticate
 from caicaini.gateway.caller import Caller
 from caicaini.gateway.pipeline import Call, admit_caller
 from caicaini.gateway.state import gateway_state
 from caicaini.http.errors import request_id
+from caicaini.kit.jsonbody import parse_object
 
 FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
 
@@ -30,13 +30,7 @@ async def read_json(request: Request, max_bytes: int) -> tuple[dict[str, Any], i
         if size > max_bytes:
             raise RequestTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
         chunks.append(chunk)
-    try:
-        body = json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"malformed JSON in the request body: {exc}") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return body, size
+    return parse_object(b"".join(chunks)), size
 
 
 def forwarded_headers(request: Request) -> dict[str, str]:

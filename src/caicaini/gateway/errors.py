@@ -61,6 +61,7 @@ OPENAI_TYPES = {
     404: ("invalid_request_error", None),
     413: ("invalid_request_error", "request_too_large"),
     429: ("rate_limit_error", "rate_limit_exceeded"),
+    503: ("api_error", "overloaded"),
 }
 OPENAI_CODES = {"unknown_model": "model_not_found"}  # OpenAI's own words for ours
 

@@ -46,6 +46,7 @@ from caicaini.gateway.metering import Charge, Meter, input_bound
 from caicaini.gateway.ratelimit import Admission, Limits
 from caicaini.gateway.state import GatewayState, gateway_state
 from caicaini.gateway.upstreams.base import Provider, UpstreamRequest, Usage
+from caicaini.gateway.wire.canonical import check_canonical
 from caicaini.plans.service import PlanService
 from caicaini.plans.views import AccountTerms, ModelRate
 
@@ -159,6 +160,7 @@ async def admit_caller(
 ) -> Call:
     """Resolve, admit and hold one message for ``caller``: the single way into the engine.
     ``body`` is canonical (Anthropic Messages); ``headers`` are forwarded upstream."""
+    check_canonical(body)
     state = gateway_state(ctx)
     rate = await resolve_rate(ctx, state, caller.account_id, body.get("model"))
     key = caller.key

@@ -164,10 +164,23 @@ return n
 class RedisRateLimiter:
     """Counters in Redis: one atomic script per admission, shared by every process."""
 
-    def __init__(self, url: str, *, prefix: str = "caicaini:rl:", client: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "caicaini:rl:",
+        client: Any = None,
+        pool_size: int = 50,
+        pool_timeout: float = 5.0,
+    ) -> None:
         import redis.asyncio as redis
 
-        self.redis = client or redis.Redis.from_url(url, socket_timeout=2)
+        # A blocking pool: a burst waits (bounded) for a connection instead of failing with
+        # "Too many connections" the moment the pool is empty (``caicaini.capacity``).
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=pool_size, timeout=pool_timeout, socket_timeout=2
+        )
+        self.redis = client or redis.Redis.from_pool(pool)
         self.prefix = prefix
         self._admit = self.redis.register_script(_ADMIT)
         self._fail = self.redis.register_script(_FAIL)
@@ -213,5 +226,9 @@ class RedisRateLimiter:
         await self.redis.aclose()
 
 
-def build_rate_limiter(redis_url: str) -> RateLimiter:
-    return RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()
+def build_rate_limiter(
+    redis_url: str, *, pool_size: int = 50, pool_timeout: float = 5.0
+) -> RateLimiter:
+    if not redis_url:
+        return MemoryRateLimiter()
+    return RedisRateLimiter(redis_url, pool_size=pool_size, pool_timeout=pool_timeout)

@@ -108,9 +108,13 @@ class GatewayState:
 def gateway_state(ctx: AppContext) -> GatewayState:
     state = ctx.extras.get("gateway")
     if state is None:
-        state = GatewayState(
-            limiter=build_rate_limiter(ctx.settings.redis_url), writer=build_writer(ctx.db.url)
+        settings = ctx.settings
+        limiter = build_rate_limiter(
+            settings.redis_url,
+            pool_size=settings.redis_pool_size,
+            pool_timeout=settings.redis_pool_timeout_seconds,
         )
+        state = GatewayState(limiter=limiter, writer=build_writer(ctx.db.url))
         ctx.extras["gateway"] = state
     assert isinstance(state, GatewayState)
     return state

@@ -16,7 +16,7 @@ from caicaini.errors import InvalidInput, NotFound
 from caicaini.gateway import receipts
 from caicaini.gateway.repository import UsageRepository
 from caicaini.http.deps import app_context
-from caicaini.kit.pagination import MAX_LIMIT, trim
+from caicaini.kit.pagination import MAX_LIMIT, MAX_OFFSET, trim
 from caicaini.usage.views import usage_item
 
 router = APIRouter(tags=["usage"])
@@ -37,7 +37,7 @@ async def usage(
     since: datetime | None = Query(default=None, alias="from"),
     until: datetime | None = Query(default=None, alias="to"),
     limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     _aware(since, until)
     ctx = app_context(request)

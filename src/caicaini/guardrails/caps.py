@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 from caicaini.errors import InvalidInput
 from caicaini.kit.clock import start_of_month, start_of_next_month
+from caicaini.kit.credits import MAX_CREDITS
 
 ACCOUNT = "account"
 KEY = "key"
 DAILY = "daily"
 MONTHLY = "monthly"
-MAX_CREDITS = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)

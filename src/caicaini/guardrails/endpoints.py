@@ -19,9 +19,9 @@ from caicaini.api_keys.service import ApiKeyService
 from caicaini.audit.service import Actor
 from caicaini.context import AppContext
 from caicaini.gateway.guardrails import forget
-from caicaini.guardrails.caps import MAX_CREDITS
 from caicaini.guardrails.service import CapStatus, GuardrailService, Spending
 from caicaini.http.deps import app_context, client_ip
+from caicaini.kit.credits import MAX_CREDITS
 
 router = APIRouter(tags=["guardrails"])
 

@@ -22,7 +22,6 @@ from caicaini.guardrails.caps import (
     ACCOUNT,
     DAILY,
     KEY,
-    MAX_CREDITS,
     MONTHLY,
     Cap,
     Room,
@@ -34,6 +33,7 @@ from caicaini.guardrails.caps import (
 )
 from caicaini.guardrails.repository import GuardrailRepository
 from caicaini.kit.clock import Clock
+from caicaini.kit.credits import MAX_CREDITS
 from caicaini.models.accounts import Account
 from caicaini.models.guardrails import AccountGuardrails
 
@@ -105,7 +105,7 @@ def parse_credits(raw: str | None, field: str) -> int | None:
     text = (raw or "").strip().replace(",", "").replace("_", "")
     if not text:
         return None
-    if not text.isdigit() or int(text) > MAX_CREDITS:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_CREDITS:
         raise InvalidInput("enter a whole number of credits (or leave it empty)", field=field)
     return int(text)
 

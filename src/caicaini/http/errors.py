@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caicaini import errors
+from caicaini.capacity import RETRY_AFTER_SECONDS, is_overload
 from caicaini.logs import get_logger
 
 log = get_logger(__name__)
@@ -34,6 +35,7 @@ STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.RateLimited, 429),
+    (errors.Overloaded, 503),
 ]
 
 
@@ -138,6 +140,12 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    if is_overload(exc):
+        log.warning("http.overloaded", error=type(exc).__name__, path=request.url.path)
+        busy = errors.Overloaded(
+            "the service is overloaded; retry shortly", retry_after=RETRY_AFTER_SECONDS
+        )
+        return await render(request, busy)
     log.error("http.unhandled_error", error=type(exc).__name__, path=request.url.path, exc_info=exc)
     error = errors.DomainError("internal error; quote the request id to support")
     error.code = "internal_error"

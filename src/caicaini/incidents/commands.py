@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import typer
 
 from caicaini.audit.service import Actor
 from caicaini.context import AppContext
-from caicaini.errors import InvalidInput
-from caicaini.incidents.service import IncidentService, Reconciliation
-from caicaini.kit.clock import as_utc
+from caicaini.incidents.service import IncidentService, Reconciliation, parse_time
 
 app = typer.Typer(
     help="Provider incidents and the credits returned for them.", no_args_is_help=True
 )
 
 CLI_ACTOR = Actor("operator")
-
-
-def parse_time(value: str, option: str) -> datetime:
-    """An ISO 8601 time; ``Z`` or no offset means UTC."""
-    try:
-        return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
-    except ValueError:
-        raise InvalidInput(
-            f"{option} must be an ISO time such as 2026-12-01T14:30Z, not {value!r}"
-        ) from None
 
 
 @app.command()

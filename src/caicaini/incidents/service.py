@@ -23,7 +23,7 @@ from caicaini.audit.service import Actor, AuditService
 from caicaini.errors import InvalidInput
 from caicaini.incidents.errors import IncidentNotFound, InvalidWindow
 from caicaini.incidents.repository import IncidentRepository
-from caicaini.kit.clock import Clock
+from caicaini.kit.clock import Clock, as_utc
 from caicaini.kit.ids import new_id
 from caicaini.models.incidents import Incident, IncidentCredit, IncidentReconciliation
 from caicaini.notices import adjustments
@@ -68,6 +68,16 @@ class Reconciliation:
     @property
     def credits(self) -> int:
         return sum(a.credits for a in self.accounts)
+
+
+def parse_time(value: str, field: str) -> datetime:
+    """An ISO 8601 time; ``Z`` or no offset means UTC (a browser's datetime-local too)."""
+    try:
+        return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be an ISO time such as 2026-12-01T14:30Z, not {value!r}", field=field
+        ) from None
 
 
 def check_provider(provider: str) -> str:
@@ -185,8 +195,11 @@ class IncidentService:
             )  # fmt: skip
         return list(found.values())
 
-    async def reconcile(self, incident_id: str, *, actor: Actor) -> Reconciliation:
-        """Return the credits of every uncredited failed message in the window, once."""
+    async def reconcile(
+        self, incident_id: str, *, actor: Actor, note: str | None = None
+    ) -> Reconciliation:
+        """Return the credits of every uncredited failed message in the window, once.
+        ``note``: the operator's reason, kept in the audit log."""
         incident = await self.get(incident_id, for_update=True)
         accounts = await self._uncredited(incident)
         if not accounts:
@@ -219,6 +232,7 @@ class IncidentService:
                 "credits": run.credits,
                 "accounts": len(accounts),
                 "reason": reason,
+                "note": (note or "").strip()[:500] or None,
             },
         )
         return run

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.errors import InsufficientCredits, InvalidInput
 from caicaini.kit.clock import Clock
+from caicaini.kit.credits import MAX_CREDITS
 from caicaini.kit.ids import new_id
 from caicaini.ledger import rules
 from caicaini.ledger.errors import HoldNotFound
@@ -24,6 +25,8 @@ log = get_logger(__name__)
 def positive(amount: int, what: str = "amount") -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInput(f"{what} must be a positive whole number of credits", field=what)
+    if amount > MAX_CREDITS:
+        raise InvalidInput(f"{what} is at most {MAX_CREDITS:,} credits", field=what)
 
 
 class LedgerCore:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from caicaini.api_keys.deps import Reader, account_or_key
 from caicaini.http.deps import app_context
-from caicaini.kit.pagination import MAX_LIMIT, trim
+from caicaini.kit.pagination import MAX_LIMIT, MAX_OFFSET, trim
 from caicaini.ledger.commands import grant_json
 from caicaini.ledger.service import LedgerService
 
@@ -36,7 +36,7 @@ async def history(
     request: Request,
     account: Reader = Depends(account_or_key),
     limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     ctx = app_context(request)
     async with ctx.transaction() as session:

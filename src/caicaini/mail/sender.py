@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from caicaini.context import AppContext
 from caicaini.logs import get_logger
+from caicaini.mail import links
 from caicaini.models.mail import OutboxEmail
 
 log = get_logger(__name__)
@@ -71,13 +72,14 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def build_message(mail: OutboxEmail, sender: str) -> EmailMessage:
+def build_message(mail: OutboxEmail, sender: str, secret_key: str) -> EmailMessage:
+    """The mail as sent: its one-time links' tokens put in (``links``), only here."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Message-ID"] = f"<{mail.id}@caicaini>"
-    message.set_content(mail.body_text)
+    message.set_content(links.reveal(mail.body_text, secret_key))
     return message
 
 
@@ -95,7 +97,9 @@ async def deliver_outbox(ctx: AppContext, mailer: Mailer | None = None) -> int:
             if mail is None or mail.status != "pending":
                 continue
             try:
-                await mailer.deliver(build_message(mail, ctx.settings.mail_from))
+                await mailer.deliver(
+                    build_message(mail, ctx.settings.mail_from, ctx.settings.secret_key)
+                )
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 mail.attempts += 1
                 mail.last_error = f"{type(exc).__name__}: {exc}"[:500]

@@ -7,7 +7,8 @@ remembers the leaf it shows (``current_leaf_id``), so a reload comes back to the
 
 An assistant message is written when its stream starts (``status`` "streaming") and
 completed once: "complete", "stopped" (the customer stopped it), or "failed" (upstream
-failed mid-reply). Its charge, tokens and receipt come from the gateway's settlement.
+failed mid-reply), with its sanitised HTML (``content_html``). Its charge, tokens and
+receipt come from the gateway's settlement.
 
 Search uses the database's own full-text index, created by the migration: an FTS5 table
 ``chat_search`` kept by triggers on SQLite, ``to_tsvector`` expression indexes on
@@ -59,6 +60,8 @@ class ChatMessage(Base):
     parent_id: Mapped[str | None] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
+    # A reply's markdown rendered and sanitised once, when it is written (None: render it).
+    content_html: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="complete")
     model: Mapped[str | None] = mapped_column(String(100))
     request_id: Mapped[str | None] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from caicaini.accounts.deps import CurrentAccount, current_account, require_csrf
 from caicaini.errors import NotFound
 from caicaini.http.deps import app_context
-from caicaini.kit.pagination import MAX_LIMIT, trim
+from caicaini.kit.pagination import MAX_LIMIT, MAX_OFFSET, trim
 from caicaini.notices.service import NoticeService
 from caicaini.notices.terms import TermsService
 
@@ -26,7 +26,7 @@ async def notices(
     request: Request,
     account: CurrentAccount = Depends(current_account),
     limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     ctx = app_context(request)
     async with ctx.transaction() as session:

@@ -5,6 +5,7 @@ Both outcomes are e-mailed to the customer and audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,9 @@ class ReviewItem:
     actually_paid: Decimal | None
     tx_hash: str | None
     suggested_credits: int
+    network: str | None = None
+    payer_address: str | None = None
+    created_at: datetime | None = None
 
 
 class ApprovalService:
@@ -61,6 +65,9 @@ class ApprovalService:
                     actually_paid=payment.actually_paid,
                     tx_hash=payment.tx_hash,
                     suggested_credits=order.credits if manual else (payment.suggested_credits or 0),
+                    network=(payment.provider_data or {}).get("network") or order.pay_network,
+                    payer_address=payment.payer_address,
+                    created_at=payment.created_at,
                 )
             )
         return items
@@ -80,8 +87,16 @@ class ApprovalService:
             f"order {order.id} has nothing waiting for a decision (it is {order.status})"
         )
 
-    async def approve(self, order_id: str, *, actor: Actor, credits: int | None = None) -> Payment:
-        """Grant the order (or ``credits``: a prorated top-up for a short payment)."""
+    async def approve(
+        self,
+        order_id: str,
+        *,
+        actor: Actor,
+        credits: int | None = None,
+        reason: str | None = None,
+    ) -> Payment:
+        """Grant the order (or ``credits``: a prorated top-up for a short payment); the
+        operator's ``reason`` goes into the audit record."""
         payment, order = await self._pending(order_id)
         if credits is not None and credits < 0:
             raise InvalidInput("credits cannot be negative", field="credits")
@@ -99,6 +114,7 @@ class ApprovalService:
             details={
                 "order_id": order.id,
                 "credits": credits if credits is not None else order.credits,
+                **({"reason": reason.strip()[:300]} if reason and reason.strip() else {}),
             },
         )
         await self.fulfilment.grant(payment, order, actor=actor, credits=credits)

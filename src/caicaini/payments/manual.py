@@ -44,6 +44,28 @@ def normalise_tx_hash(value: str) -> str:
     return tx.lower().removeprefix("0x") if _HEX.match(tx) else tx
 
 
+def check_address(address: str) -> str:
+    address = address.strip()
+    if not 10 <= len(address) <= 200 or any(c.isspace() for c in address):
+        raise InvalidInput("the address looks wrong", field="address")
+    return address
+
+
+def parse_rate(usd: str | Decimal) -> Decimal:
+    try:
+        value = Decimal(str(usd).strip())
+    except InvalidOperation as exc:
+        raise InvalidInput("the rate must be a decimal number of USD", field="usd") from exc
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput("the rate must be a positive number of USD", field="usd")
+    return value
+
+
+def _reason(reason: str | None) -> dict[str, str]:
+    """The operator's reason for a settings change, when given (the console asks for one)."""
+    return {"reason": reason.strip()[:300]} if reason and reason.strip() else {}
+
+
 def amount_due(price_usd: Decimal, usd_rate: Decimal, currency: str) -> Decimal:
     places = DECIMALS.get(currency, DEFAULT_DECIMALS)
     return (price_usd / usd_rate).quantize(Decimal(1).scaleb(-places), rounding=ROUND_UP)
@@ -57,13 +79,11 @@ class ManualService:
         self.audit = AuditService(session, clock)
 
     async def set_address(
-        self, currency: str, network: str, address: str, *, actor: Actor
+        self, currency: str, network: str, address: str, *, actor: Actor, reason: str | None = None
     ) -> ManualAddress:
         currency = normalise_currency(currency)
         network = normalise_currency(network, "network")
-        address = address.strip()
-        if not 10 <= len(address) <= 200 or any(c.isspace() for c in address):
-            raise InvalidInput("the address looks wrong", field="address")
+        address = check_address(address)
         row = await self.repo.address(currency, network)
         if row is None:
             row = ManualAddress(
@@ -79,18 +99,20 @@ class ManualService:
             actor=actor,
             target_type="manual_address",
             target_id=f"{currency}/{network}",
-            details={"currency": currency, "network": network, "address": address},
+            details={
+                "currency": currency,
+                "network": network,
+                "address": address,
+                **_reason(reason),
+            },
         )
         return row
 
-    async def set_rate(self, currency: str, usd: str | Decimal, *, actor: Actor) -> ManualRate:
+    async def set_rate(
+        self, currency: str, usd: str | Decimal, *, actor: Actor, reason: str | None = None
+    ) -> ManualRate:
         currency = normalise_currency(currency)
-        try:
-            value = Decimal(str(usd))
-        except InvalidOperation as exc:
-            raise InvalidInput("the rate must be a decimal number of USD", field="usd") from exc
-        if not value.is_finite() or value <= 0:
-            raise InvalidInput("the rate must be a positive number of USD", field="usd")
+        value = parse_rate(usd)
         row = await self.repo.rate(currency)
         if row is None:
             row = ManualRate(currency=currency, usd=value, updated_at=self.clock.now())
@@ -104,7 +126,7 @@ class ManualService:
             actor=actor,
             target_type="manual_rate",
             target_id=currency,
-            details={"currency": currency, "usd": str(value)},
+            details={"currency": currency, "usd": str(value), **_reason(reason)},
         )
         return row
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from statistics import median
+from statistics import median, quantiles
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ class RouteHealth:
     requests: int
     errors: int
     p50_ms: int | None
+    p95_ms: int | None = None
 
     @property
     def error_rate(self) -> float:
@@ -59,6 +61,27 @@ class HealthService:
                     requests=len(mine),
                     errors=sum(1 for outcome, _ in mine if outcome not in NOT_ERRORS),
                     p50_ms=int(median(durations)) if durations else None,
+                    p95_ms=_p95(durations),
                 )
             )
         return out
+
+
+def _p95(durations: list[int]) -> int | None:
+    if len(durations) < 2:
+        return durations[0] if durations else None
+    return int(quantiles(durations, n=20, method="inclusive")[-1])
+
+
+PROVIDER_NAMES = {"anthropic": "Anthropic", "moonshot": "Moonshot AI"}
+
+
+def routes_of(registry: Any) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, label, catalogue providers served) for each distinct provider route of the
+    gateway's registry (``ctx.extras["providers"]``)."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for catalogue_provider, routes in sorted(getattr(registry, "routes", {}).items()):
+        for provider in routes:
+            _, serves = found.setdefault(provider.name, (provider.label, []))
+            serves.append(PROVIDER_NAMES.get(catalogue_provider, catalogue_provider))
+    return [(name, label, tuple(serves)) for name, (label, serves) in found.items()]

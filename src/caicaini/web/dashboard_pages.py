@@ -31,12 +31,6 @@ from caicaini.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 NOTICES_SHOWN = 5
-GRANT_KINDS = {
-    "subscription": "Plan credits",
-    "topup": "Top-up",
-    "promotional": "Promotional",
-    "adjustment": "Adjustment",
-}
 
 
 async def _notices(ctx: AppContext, account_id: str) -> dict[str, Any]:
@@ -77,7 +71,6 @@ async def dashboard(request: Request, me: CurrentAccount = Depends(current_accou
             "country_name": COUNTRIES.get(account.country, account.country),
             "balance": balance,
             "grants": grants,
-            "grant_kinds": GRANT_KINDS,
             "usage": usage,
             "chart": usage.chart.as_json(),
             "key_names": key_names,

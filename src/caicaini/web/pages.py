@@ -22,6 +22,7 @@ from caicaini.accounts.deps import (
 from caicaini.accounts.service import AccountService
 from caicaini.errors import NotFound
 from caicaini.http.deps import app_context, client_ip
+from caicaini.mail import links
 from caicaini.mail.repository import OutboxRepository
 from caicaini.web.guardrail_pages import guardrail_context
 from caicaini.web.rendering import HERE, remember_form, render
@@ -165,4 +166,6 @@ async def dev_mail(request: Request) -> Response:
     await optional_account(request)
     async with ctx.transaction() as session:
         mails = await OutboxRepository(session).recent()
-    return render(request, "dev_mail.html", {"mails": mails})
+    # Development only: the links are shown working, as the recipient would get them.
+    bodies = {m.id: links.reveal(m.body_text, ctx.settings.secret_key) for m in mails}
+    return render(request, "dev_mail.html", {"mails": mails, "bodies": bodies})

@@ -7,6 +7,7 @@ hour of gateway usage records per provider route, and the retention settings.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,14 +15,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from caicaini.accounts.deps import optional_account
 from caicaini.http.deps import app_context
+from caicaini.incidents.service import PROVIDERS as INCIDENT_PROVIDERS
+from caicaini.incidents.service import IncidentService
 from caicaini.plans.service import PlanService
 from caicaini.plans.views import PriceSheetView
-from caicaini.status.service import WINDOW, HealthService
+from caicaini.status.service import PROVIDER_NAMES, WINDOW, HealthService, routes_of
 from caicaini.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
-PROVIDER_NAMES = {"anthropic": "Anthropic", "moonshot": "Moonshot AI"}
+INCIDENTS_SHOWN = timedelta(days=14)  # an ended incident stays on /status this long
 
 
 def _plans(sheet: PriceSheetView) -> list[Any]:
@@ -52,29 +55,24 @@ async def pricing(request: Request) -> Response:
     )
 
 
-def _routes(registry: Any) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(name, label, catalogue providers served) for each distinct provider route."""
-    found: dict[str, tuple[str, list[str]]] = {}
-    for catalogue_provider, routes in sorted(getattr(registry, "routes", {}).items()):
-        for provider in routes:
-            _, serves = found.setdefault(provider.name, (provider.label, []))
-            serves.append(PROVIDER_NAMES.get(catalogue_provider, catalogue_provider))
-    return [(name, label, tuple(serves)) for name, (label, serves) in found.items()]
-
-
 @router.get("/status", response_class=HTMLResponse)
 async def status(request: Request) -> Response:
     await optional_account(request)
     ctx = app_context(request)
     registry = ctx.extras.get("providers")
     async with ctx.transaction() as session:
-        health = await HealthService(session, ctx.clock).routes(_routes(registry))
+        health = await HealthService(session, ctx.clock).routes(routes_of(registry))
+        incidents = await IncidentService(session, ctx.clock, "").shown_since(
+            ctx.clock.now() - INCIDENTS_SHOWN
+        )
     overall = "degraded" if any(r.state == "degraded" for r in health) else "operational"
     return render(
         request,
         "status.html",
         {
             "routes": health,
+            "incidents": incidents,
+            "incident_providers": INCIDENT_PROVIDERS,
             "overall": overall,
             "demo": bool(getattr(registry, "demo", False)),
             "window_minutes": int(WINDOW.total_seconds() // 60),
@@ -93,6 +91,7 @@ async def privacy(request: Request) -> Response:
         {
             "support_email": settings.support_email,
             "audit_days": settings.audit_retention_days,
+            "mail_days": settings.mail_retention_days,
             "session_days": settings.session_max_age_seconds // 86400,
             "login_window_minutes": settings.login_window_seconds // 60,
         },

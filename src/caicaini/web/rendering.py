@@ -48,7 +48,21 @@ def amount(value: Decimal | int | str | None) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
+GRANT_KINDS = {
+    "subscription": "Plan credits",
+    "topup": "Top-up",
+    "promotional": "Promotional",
+    "adjustment": "Adjustment",
+}
+
+
+def grant_kind(kind: str | None) -> str:
+    """A grant's kind in words: "Plan credits", "Top-up"..."""
+    return GRANT_KINDS.get(kind or "", kind or "")
+
+
 templates.env.filters["usd"] = usd
+templates.env.filters["grant_kind"] = grant_kind
 templates.env.filters["credits"] = credits
 templates.env.filters["amount"] = amount
 

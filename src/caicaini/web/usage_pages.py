@@ -69,7 +69,7 @@ def parse_filter(params: dict[str, str], key_ids: set[str]) -> UsageFilter:
 
 
 def _page_number(raw: str) -> int:
-    return max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
+    return max(1, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
 async def _choices(ctx: AppContext, account_id: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from caicaini.errors import InvalidInput
 from caicaini.kit.sse import dumps
 
 DEFAULT_MAX_TOKENS = 4096
+CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 
 
 # -- Anthropic -> OpenAI ---------------------------------------------------------------------
@@ -210,33 +211,88 @@ def openai_request_to_anthropic(
         raise InvalidInput("n: only one choice per request is supported", field="n")
     turns = CanonicalTurns()
     for message in body["messages"]:
-        if not isinstance(message, dict):
-            raise InvalidInput("messages: each message must be an object", field="messages")
-        role = message.get("role")
+        if not isinstance(message, dict) or message.get("role") not in CHAT_ROLES:
+            raise InvalidInput(
+                "messages: each message is an object with the role system, developer, user, "
+                "assistant or tool",
+                field="messages",
+            )
+        role = message["role"]
+        content = checked_content(message.get("content"), optional=role == "assistant")
         if role in ("system", "developer"):
-            turns.instruct(_part_text(message.get("content")))
+            turns.instruct(_part_text(content))
         elif role == "assistant":
-            blocks = _assistant_to_anthropic(message)
+            blocks = _assistant_to_anthropic(content, message.get("tool_calls"))
             if blocks:  # Anthropic refuses empty assistant turns; they carry nothing anyway
                 turns.add("assistant", blocks)
         elif role == "tool":
-            block = tool_result(message.get("tool_call_id", ""), _part_text(message.get("content")))
+            block = tool_result(message.get("tool_call_id", ""), _part_text(content))
             turns.add("user", [block])
-        elif role == "user":
-            turns.add("user", _user_parts_to_anthropic(message.get("content")))
+        else:
+            turns.add("user", _user_parts_to_anthropic(content))
     limit = body.get("max_completion_tokens") or body.get("max_tokens") or default_max_tokens
     out = turns.body(body.get("model"), limit)
-    if body.get("stream"):
+    if flag(body, "stream"):
         out["stream"] = True
     sampling_to_anthropic(body, out)
-    stop = body.get("stop")
+    stop = _stop_sequences(body.get("stop"))
     if stop:
-        out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-    tools = [
-        t["function"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("function")
-    ]
-    tools_to_anthropic(out, tools, body.get("tool_choice"), body.get("parallel_tool_calls"))
+        out["stop_sequences"] = stop
+    tools_to_anthropic(
+        out, _functions(body.get("tools")), body.get("tool_choice"), body.get("parallel_tool_calls")
+    )
     return out
+
+
+def flag(raw: dict[str, Any], name: str) -> bool | None:
+    """A boolean request field (absent: None); anything else is refused."""
+    value = raw.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidInput(f"{name}: must be true or false", field=name)
+    return value
+
+
+def checked_content(content: Any, *, optional: bool = False) -> Any:
+    """A Chat Completions message's content: a string or a list of parts (objects with a
+    type; a text part's text a string); ``None`` only where the format allows it."""
+    if isinstance(content, str) or (content is None and optional):
+        return content
+    if isinstance(content, list) and all(
+        isinstance(p, dict)
+        and isinstance(p.get("type"), str)
+        and isinstance(p.get("text", ""), str)
+        for p in content
+    ):
+        return content
+    raise InvalidInput(
+        "messages: a message's content is a string or a list of content parts "
+        "(objects with a type; text parts with a string text)",
+        field="messages",
+    )
+
+
+def _stop_sequences(stop: Any) -> list[str]:
+    if stop is None or stop == "":
+        return []
+    if isinstance(stop, str):
+        return [stop]
+    if isinstance(stop, list) and all(isinstance(s, str) for s in stop):
+        return list(stop)
+    raise InvalidInput("stop: a string or a list of strings is required", field="stop")
+
+
+def _functions(tools: Any) -> list[Any]:
+    """The function definitions of Chat Completions ``tools``; anything else is refused."""
+    if tools is None:
+        return []
+    if not isinstance(tools, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("function"), dict) for t in tools
+    ):
+        raise InvalidInput(
+            'tools: a list of {"type": "function", "function": {...}} objects is required',
+            field="tools",
+        )
+    return [t["function"] for t in tools]
 
 
 def sampling_to_anthropic(body: dict[str, Any], out: dict[str, Any]) -> None:
@@ -286,8 +342,13 @@ def _user_parts_to_anthropic(content: Any) -> list[dict[str, Any]]:
         if kind == "text":
             blocks.append({"type": "text", "text": part.get("text", "")})
         elif kind == "image_url":
-            url = (part.get("image_url") or {}).get("url", "")
-            blocks.append({"type": "image", "source": image_source(url)})
+            image = part.get("image_url")
+            if not isinstance(image, dict) or not isinstance(image.get("url"), str):
+                raise InvalidInput(
+                    'messages: an image_url part is {"image_url": {"url": "..."}}',
+                    field="messages",
+                )
+            blocks.append({"type": "image", "source": image_source(image["url"])})
     return blocks
 
 
@@ -299,13 +360,21 @@ def image_source(url: str) -> dict[str, Any]:
     return {"type": "url", "url": url}
 
 
-def _assistant_to_anthropic(message: dict[str, Any]) -> list[dict[str, Any]]:
+def _assistant_to_anthropic(content: Any, tool_calls: Any) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    text = _part_text(message.get("content"))
+    text = _part_text(content)
     if text:
         blocks.append({"type": "text", "text": text})
-    for call in message.get("tool_calls") or []:
-        fn = call.get("function") or {}
+    if tool_calls is not None and not (
+        isinstance(tool_calls, list)
+        and all(isinstance(c, dict) and isinstance(c.get("function"), dict) for c in tool_calls)
+    ):
+        raise InvalidInput(
+            'messages: tool_calls is a list of {"id", "function": {...}} objects',
+            field="messages",
+        )
+    for call in tool_calls or []:
+        fn = call["function"]
         blocks.append(tool_use(call.get("id"), fn.get("name"), fn.get("arguments")))
     return blocks
 

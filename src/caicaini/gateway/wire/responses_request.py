@@ -37,6 +37,7 @@ from typing import Any, NoReturn
 from caicaini.errors import InvalidInput
 from caicaini.gateway.wire.requests import (
     CanonicalTurns,
+    flag,
     image_source,
     sampling_to_anthropic,
     tool_result,
@@ -70,7 +71,7 @@ class ResponsesRequest:
 
 
 def responses_request_to_anthropic(raw: dict[str, Any]) -> ResponsesRequest:
-    flags = {name: _flag(raw, name) for name in FLAGS}
+    flags = {name: flag(raw, name) for name in FLAGS}
     for name, reason in STATELESS.items():
         if raw.get(name) is not None:
             raise InvalidInput(f"{name}: {reason}", field=name)
@@ -131,13 +132,6 @@ def _echo(raw: dict[str, Any], metadata: dict[str, str], *, parallel: bool) -> d
         "truncation": raw.get("truncation") or "disabled",
         "user": raw.get("user"),
     }
-
-
-def _flag(raw: dict[str, Any], name: str) -> bool | None:
-    value = raw.get(name)
-    if value is not None and not isinstance(value, bool):
-        raise InvalidInput(f"{name}: must be true or false", field=name)
-    return value
 
 
 def _metadata(value: Any) -> dict[str, str]:

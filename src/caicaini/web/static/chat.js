@@ -147,13 +147,13 @@
     return body;
   }
 
-  function send(body, pendingUser) {
+  // ``restore``: the thread on screen was cut for an edit; put it back if the send fails.
+  function send(body, pendingUser, restore) {
     if (busy) return;
     setBusy(true);
     var controller = new AbortController();
     running = {controller: controller, messageId: null};
     var reply = null;
-    var errorArea = document.getElementById("thread-inner");
     fetch("/api/v1/chat/messages", {
       method: "POST",
       credentials: "same-origin",
@@ -164,10 +164,17 @@
       if (!response.ok) {
         return response.json().catch(function () { return null; }).then(function (err) {
           if (pendingUser) pendingUser.remove();
-          showError(errorArea, response.status, err, function () { send(body, body.content ? appendUser(body.content) : null); },
-                    response.headers.get("retry-after"));
-          if (body.content && !prompt.value) prompt.value = body.content;
-          finishSend();
+          var back = restore && conversationId() ? refreshThread(conversationId()) : Promise.resolve();
+          return back.then(function () {
+            showError(document.getElementById("thread-inner"), response.status, err,
+                      function () {
+                        if (body.content && prompt.value === body.content) prompt.value = "";
+                        send(body, body.content ? appendUser(body.content) : null);
+                      },
+                      response.headers.get("retry-after"));
+            if (body.content && !restore && !prompt.value) prompt.value = body.content;
+            finishSend();
+          });
         });
       }
       if (pendingUser) pendingUser.classList.remove("pending");
@@ -205,7 +212,7 @@
         reply.meta.textContent = "The connection was lost. Reload the page to see what was saved.";
       } else {
         if (pendingUser) pendingUser.remove();
-        showError(errorArea, 0, {error: {message: "the server could not be reached"}}, function () { send(body, null); });
+        showError(document.getElementById("thread-inner"), 0, {error: {message: "the server could not be reached"}}, function () { send(body, null); });
       }
       finishSend();
     });
@@ -319,7 +326,7 @@
       // The new branch replaces what follows this message on screen.
       while (article.nextSibling) article.nextSibling.remove();
       article.remove();
-      send(payload({content: text, parent_id: parent}), appendUser(text));
+      send(payload({content: text, parent_id: parent}), appendUser(text), true);
     });
   }
 
