@@ -77,3 +77,13 @@ async def partial_payment(ctx: AppContext, email: str = "bob@example.com") -> tu
             payment, order, "partially paid: 1.25 of 5 usdttrc20"
         )
     return acct.id, order.id
+
+
+async def spend(ctx: AppContext, account_id: str, amount: int, request_id: str) -> None:
+    """Credits spent on a call, through the ledger's hold and settle."""
+    from caicaini.ledger.service import LedgerService
+
+    async with ctx.transaction() as session:
+        ledger = LedgerService(session, ctx.clock)
+        await ledger.hold(account_id, request_id=request_id, amount=amount)
+        await ledger.settle(request_id, amount)

@@ -9,7 +9,7 @@ import pytest
 from caicaini.context import AppContext
 from tests.console.browser import chromium, logged_in, shoot
 from tests.console.helpers import make_operator
-from tests.console.payment_support import manual_claim, partial_payment
+from tests.console.payment_support import manual_claim, paid_topup, partial_payment, spend
 from tests.gateway.support import customer, issue_key, message_body
 from tests.web.helpers import balance, catalogue
 
@@ -112,3 +112,40 @@ async def test_operator_reviews_a_partial_payment(live_server: str, ctx: AppCont
         await page.goto(f"{live_server}/console/payments/settings")
         await shoot(page, "console-payment-settings")
     assert await balance(ctx, account_id) == 500
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_operator_refunds_part_of_a_top_up_ending_with_the_payout_hash(
+    live_server: str, ctx: AppContext
+) -> None:
+    await catalogue(ctx)
+    await make_operator(ctx, "op@example.com", "admin")
+    account_id, order_id = await paid_topup(ctx)
+    await spend(ctx, account_id, 500, "req_spent_1")
+    tx = "ab" * 32
+    async with chromium() as browser:
+        page = await logged_in(
+            browser, live_server, "op@example.com", f"/console/orders/{order_id}"
+        )
+        await shoot(page, "console-order-paid")
+        await page.fill("#refund-form input[name=incident]", "inc_2026_11_26 upstream outage")
+        await page.fill("#refund-form input[name=fee]", "0.5")
+        await page.click("#refund-form button[type=submit]")
+        await page.wait_for_selector("#confirm")
+        assert "1,500 unspent credits are frozen" in await page.inner_text("#confirm")
+        await shoot(page, "console-refund-confirm")
+        await page.fill("input[name=confirm_text]", "3.25")
+        await page.click("#confirm button[type=submit]")
+        await page.wait_for_selector("#payout-form")
+        assert await page.inner_text("#payout-amount") == "3.25 USDT"
+        assert await balance(ctx, account_id) == 0
+        await page.fill("#payout-form input[name=tx_hash]", tx)
+        await page.click("#payout-form button[type=submit]")
+        await page.wait_for_selector("text=Payout recorded")
+        assert await page.inner_text("#payout-hash") == tx
+        assert await page.inner_text("#refund-status") == "paid"
+        await shoot(page, "console-refund")
+        await page.goto(f"{live_server}/console/refunds")
+        assert "3.25" in await page.inner_text("#refunds-report")
+        await shoot(page, "console-refunds")

@@ -1,7 +1,21 @@
 """Page tests that need real metered messages use the gateway's fixtures: the fake upstream
-(a real HTTP server), a context routed to it with the default catalogue (``gctx``) and an
-in-process client of that app (``gclient``)."""
+(a real HTTP server), a context routed to it with the default catalogue (``gctx``), an
+in-process client of that app (``gclient``), and the app under uvicorn (``live``, with
+``lctx`` on its database and real time)."""
 
-from tests.gateway.conftest import fake, fake_upstream, gapp, gclient, gctx
+from tests.gateway.conftest import (
+    fake,
+    fake_upstream,
+    gapp,
+    gclient,
+    gctx,
+    lctx,
+    live,
+    live_postgres,
+    live_sqlite,
+)
 
-__all__ = ["fake", "fake_upstream", "gapp", "gclient", "gctx"]
+__all__ = [
+    "fake", "fake_upstream", "gapp", "gclient", "gctx", "lctx", "live", "live_postgres",
+    "live_sqlite",
+]  # fmt: skip

@@ -54,7 +54,7 @@ async def test_create_and_revoke_a_key(client: httpx.AsyncClient, ctx: AppContex
     (key,) = await list_keys(ctx, acct.id)
     secret = created.text.split('id="secret">', 1)[1].split("<", 1)[0]
     assert secret.startswith(key.hint[:6])  # type: ignore[attr-defined]
-    assert f"ANTHROPIC_AUTH_TOKEN={secret}" in created.text
+    assert f"export CAICAINI_API_KEY={secret}" in created.text
     assert "ANTHROPIC_BASE_URL=" in created.text and "base_url=" in created.text
     # The key works against the gateway.
     models = await client.get("/v1/models", headers={"x-api-key": secret})

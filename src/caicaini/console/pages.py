@@ -15,7 +15,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from caicaini.accounts.deps import CurrentAccount, require_operator
 from caicaini.audit.service import AuditService
-from caicaini.console import audit_pages, incident_pages, payments_pages, users_pages
+from caicaini.console import (
+    audit_pages,
+    incident_pages,
+    payments_pages,
+    pricing_pages,
+    refunds_pages,
+    users_pages,
+)
 from caicaini.console.formats import crypto, pretty_json
 from caicaini.console.payments import emails_of, review_queue
 from caicaini.http.deps import app_context
@@ -44,5 +51,12 @@ async def console_home(
     )
 
 
-for module in (users_pages, payments_pages, audit_pages, incident_pages):
+for module in (
+    users_pages,
+    payments_pages,
+    refunds_pages,
+    audit_pages,
+    incident_pages,
+    pricing_pages,
+):
     router.include_router(module.router)

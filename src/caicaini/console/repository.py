@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.accounts import Account, AccountSignal
 from caicaini.models.api_keys import ApiKey
-from caicaini.models.payments import ManualRate, PaymentOrder
+from caicaini.models.payments import ManualRate, PaymentOrder, PaymentRefund
 from caicaini.models.usage import UsageRecord
 
 
@@ -101,3 +101,7 @@ class ConsoleRepository:
         return list(
             (await self.session.scalars(select(ManualRate).order_by(ManualRate.currency))).all()
         )
+
+    async def refunds(self, limit: int = 1000) -> list[PaymentRefund]:
+        stmt = select(PaymentRefund).order_by(PaymentRefund.created_at.desc()).limit(limit)
+        return list((await self.session.scalars(stmt)).all())

@@ -10,6 +10,7 @@ cancels the period, so they never are. Both steps e-mail the customer and are au
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +19,13 @@ from caicaini.audit.service import Actor, AuditService
 from caicaini.errors import Conflict, InvalidInput
 from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
+from caicaini.ledger.views import Grant
 from caicaini.models.payments import Payment, PaymentOrder, PaymentRefund
 from caicaini.payments.errors import NothingRefundable, OrderNotFound, OrderState
 from caicaini.payments.fulfilment import Fulfilment
-from caicaini.payments.manual import DECIMALS, DEFAULT_DECIMALS, normalise_tx_hash
+from caicaini.payments.manual import DECIMALS, DEFAULT_DECIMALS
 from caicaini.payments.repository import PaymentRepository
+from caicaini.payments.txhash import normalise_tx_hash
 
 
 def parse_amount(value: str | Decimal, field: str) -> Decimal:
@@ -33,6 +36,26 @@ def parse_amount(value: str | Decimal, field: str) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise InvalidInput(f"{field} cannot be negative", field=field)
     return amount
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    payment: Payment
+    order: PaymentOrder
+    grants: list[Grant]  # the payment's grants with credits left (frozen by ``open``)
+    credits: int  # refundable: unspent, including allowance parts not issued yet
+    granted: int
+    gross: Decimal  # the paid amount prorated to the refundable credits
+    fee: Decimal
+    amount: Decimal  # sent to the wallet: gross less the network fee
+
+    @property
+    def currency(self) -> str:
+        return self.payment.pay_currency or ""
+
+    @property
+    def destination(self) -> str:
+        return self.payment.payer_address or ""
 
 
 class RefundService:
@@ -54,27 +77,19 @@ class RefundService:
                 return locked, order
         raise OrderState("only a paid order can be refunded")
 
-    async def open(
-        self,
-        order_id: str,
-        *,
-        network_fee: str | Decimal,
-        actor: Actor,
-        incident: str | None = None,
-        failed_requests: list[str] | None = None,
-    ) -> PaymentRefund:
+    async def quote(self, order_id: str, *, network_fee: str | Decimal) -> RefundQuote:
+        """What refunding the order would do now: the unspent credits and the payout (what
+        ``open`` then does, and what the console previews). Changes nothing."""
         from caicaini.ledger.service import LedgerService
         from caicaini.payments.grants import grants_of_payment
 
-        reason_kind, reason_ref = _reason(incident, failed_requests)
         fee = parse_amount(network_fee, "fee")
         payment, order = await self._granted_payment(order_id)
         if any(r.status == "frozen" for r in await self.repo.refunds_of_payment(payment.id)):
             raise OrderState("a refund of this payment is already waiting for its payout")
         if not payment.payer_address or not payment.pay_currency:
             raise Conflict("the wallet this payment came from is not known; it cannot be refunded")
-        ledger = LedgerService(self.session, self.clock)
-        issued = await grants_of_payment(ledger, payment)
+        issued = await grants_of_payment(LedgerService(self.session, self.clock), payment)
         grants = [g for g in issued if g.active and g.remaining > 0]
         # A subscription's allowance parts not issued yet are unspent too: the period is
         # cancelled so they never will be, and they count towards the refund.
@@ -95,6 +110,24 @@ class RefundService:
             raise InvalidInput(
                 f"the network fee ({fee}) leaves nothing of {gross} to refund", field="fee"
             )
+        return RefundQuote(payment, order, grants, credits, granted, gross, fee, amount)
+
+    async def open(
+        self,
+        order_id: str,
+        *,
+        network_fee: str | Decimal,
+        actor: Actor,
+        incident: str | None = None,
+        failed_requests: list[str] | None = None,
+    ) -> PaymentRefund:
+        from caicaini.ledger.service import LedgerService
+
+        reason_kind, reason_ref = _reason(incident, failed_requests)
+        quote = await self.quote(order_id, network_fee=network_fee)
+        payment, order, grants = quote.payment, quote.order, quote.grants
+        ledger = LedgerService(self.session, self.clock)
+        credits, gross, fee, amount = quote.credits, quote.gross, quote.fee, quote.amount
         refund = PaymentRefund(
             id=new_id("rfd"),
             payment_id=payment.id,
@@ -104,8 +137,8 @@ class RefundService:
             reason_ref=reason_ref,
             credits=credits,
             holds={},
-            currency=payment.pay_currency,
-            destination=payment.payer_address,
+            currency=quote.currency,
+            destination=quote.destination,
             gross_amount=gross,
             network_fee=fee,
             amount=amount,

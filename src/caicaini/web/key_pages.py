@@ -33,6 +33,19 @@ def key_status(key: ApiKey, now: datetime) -> str:
     return "active"
 
 
+def snippet_models(rates: dict[str, int]) -> dict[str, str]:
+    """Models of the plan for the snippets: Claude Code's main model (the dearest Claude
+    model) and its small, fast one (the cheapest), and a model for the OpenAI snippet (a Kimi
+    one when the plan has it: any model works through either format). Claude Code's own
+    default model is not in the catalogue, so its snippet must name both."""
+    by_rate = sorted(rates, key=lambda m: (rates[m], m))
+    claude = [m for m in by_rate if m.startswith("claude-")] or by_rate
+    kimi = [m for m in by_rate if m.startswith("kimi-")] or by_rate
+    if not by_rate:
+        return {}
+    return {"main": claude[-1], "small": claude[0], "openai": kimi[-1], "cheap": by_rate[0]}
+
+
 async def keys_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]:
     async with ctx.transaction() as session:
         terms = await PlanService(session, ctx.clock).terms_for(me.id)
@@ -40,6 +53,7 @@ async def keys_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]:
     now = ctx.clock.now()
     return {
         "plan": terms.plan,
+        "models": snippet_models(terms.plan.rates),
         "keys": [(k, key_status(k, now)) for k in keys],
         "base_url": ctx.settings.public_url.rstrip("/"),
     }
