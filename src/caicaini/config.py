@@ -7,6 +7,7 @@ needs; nothing reaches for a global.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
     verification_ttl_seconds: int = 48 * 3600
     password_reset_ttl_seconds: int = 3600
     audit_retention_days: int = 365
+    # A NOWPayments payment reported paid with less actually paid than due, in its currency,
+    # by more than this share goes to review (a prorated grant suggested) instead of credit.
+    underpayment_tolerance_percent: Decimal = Decimal("1")
     # Sent (and finally failed) mail is deleted from the outbox this long after (privacy page).
     mail_retention_days: int = 30
     # Verification, password-reset and address-change mails: at most this many an hour to one

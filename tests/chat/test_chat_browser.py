@@ -35,8 +35,10 @@ WATCH = """
         window.__scripts += 1;
     }
     const s = document.querySelector('.stream-text');
-    if (s && s.textContent && window.__partials.at(-1) !== s.textContent)
+    if (s && s.textContent && window.__partials.at(-1) !== s.textContent) {
       window.__partials.push(s.textContent);
+      window.__preview = s.innerHTML;
+    }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }
 """
@@ -95,7 +97,9 @@ async def test_a_reply_streams_and_its_cost_is_the_receipts_and_the_balance_chan
     balance_before = credits_of(await page.inner_text(".chat-balance"))
     hold = credits_of(await page.inner_text("#hold"))
     fake.push(
-        Behaviour(text="One two three four five six seven eight nine ten.", tokens_per_second=PACED)
+        Behaviour(
+            text="One **two** three four five six seven eight nine ten.", tokens_per_second=PACED
+        )
     )
 
     await send(page, "Count to ten")
@@ -103,6 +107,7 @@ async def test_a_reply_streams_and_its_cost_is_the_receipts_and_the_balance_chan
     partials = await page.evaluate("window.__partials")
     assert len(partials) >= 2, partials
     assert partials[-1].startswith("One two")
+    assert "<strong>two</strong>" in await page.evaluate("window.__preview")  # markdown, live
     assert re.fullmatch(rf"{live.url}/chat/conv_\w+", page.url)
     meta = await page.inner_text(".msg-assistant .msg-meta")
     cost = credits_of(meta)
@@ -132,6 +137,7 @@ async def test_a_stop_mid_reply_is_charged_less_than_a_full_reply_and_never_over
     full = credits_of(await page.inner_text(".msg-assistant:last-of-type .msg-meta"))
 
     fake.push(Behaviour(output_tokens=3000, tokens_per_second=PACED))
+    await page.evaluate("window.__partials = []")
     await page.fill("#prompt", "Write at length again")
     await page.press("#prompt", "Enter")
     await page.wait_for_function("window.__partials.length >= 2")

@@ -129,3 +129,18 @@ async def test_an_upstream_failure_is_not_charged_and_writes_nothing(
     assert response.status_code >= 500
     assert await balance(gctx, ada.id) == before
     assert await count(gctx, ChatMessage) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "banner"),
+    [
+        ("marked/marked.umd.js", "marked v18."),
+        ("dompurify/purify.min.js", "DOMPurify 3."),
+    ],
+)
+async def test_the_streaming_previews_libraries_are_served_from_our_own_origin(
+    gclient: httpx.AsyncClient, path: str, banner: str
+) -> None:
+    response = await gclient.get(f"/static/vendor/{path}")
+    assert response.status_code == 200
+    assert banner in response.text[:300]

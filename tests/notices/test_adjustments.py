@@ -9,7 +9,7 @@ from sqlalchemy import select
 from caicaini.context import AppContext
 from caicaini.models.mail import OutboxEmail
 from caicaini.models.notices import Notice
-from tests.console.test_console_pages import as_operator
+from tests.console.helpers import act, as_operator, confirmation, preview
 from tests.web.helpers import make_account
 
 
@@ -31,10 +31,10 @@ async def test_a_console_adjustment_notifies_the_customer_once(
 ) -> None:
     token = await as_operator(client, ctx)
     acct = await make_account(ctx)
-    page = await client.get(f"/console/users/{acct.id}")
-    key = page.text.split('name="adjust_key" value="', 1)[1].split('"', 1)[0]
-    url = f"/console/users/{acct.id}/credits"
-    form = {"csrf_token": token, "amount": "500", "reason": "outage on 25 Nov", "adjust_key": key}
+    fields = {"amount": "500", "reason": "outage on 25 Nov"}
+    page = await preview(client, token, acct.id, "credits", **fields)
+    form = confirmation(page.text, token, None)
+    url = f"/console/users/{acct.id}/actions"
     assert (await client.post(url, data=form)).status_code == 303
     assert (await client.post(url, data=form)).status_code == 303  # double submit
     [notice], [mail] = await notices_of(ctx, acct.id)
@@ -44,10 +44,10 @@ async def test_a_console_adjustment_notifies_the_customer_once(
     assert "Your balance is now 500 credits." in mail.body_text
     assert mail.to_address == acct.email
 
-    page = await client.get(f"/console/users/{acct.id}")
-    key = page.text.split('name="adjust_key" value="', 1)[1].split('"', 1)[0]
-    form = {"csrf_token": token, "amount": "-1", "reason": "duplicate credit", "adjust_key": key}
-    assert (await client.post(url, data=form)).status_code == 303
+    taken = await act(
+        client, token, acct.id, "credits", confirm=acct.email, amount="-1", reason="duplicate"
+    )
+    assert taken.status_code == 303
     notices, mails = await notices_of(ctx, acct.id)
     assert len(notices) == len(mails) == 2
     assert "We took 1 credit out of your Caicaini balance" in {m.subject for m in mails}

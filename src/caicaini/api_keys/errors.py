@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caicaini.errors import AuthenticationFailed, PermissionDenied
+from caicaini.errors import AuthenticationFailed, Conflict, PermissionDenied
 
 
 class InvalidApiKey(AuthenticationFailed):
@@ -21,3 +21,9 @@ class ModelNotAllowedForKey(PermissionDenied):
     """The key's owner restricted it to other models."""
 
     code = "model_not_allowed_for_key"
+
+
+class TooManyKeys(Conflict):
+    """An account holds at most ``MAX_ACTIVE_KEYS`` working keys (revoke one to add one)."""
+
+    code = "too_many_api_keys"

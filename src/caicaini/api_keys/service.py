@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.api_keys import keyformat
 from caicaini.api_keys.cache import KeyRecord, invalidate_everywhere
-from caicaini.api_keys.errors import ApiKeysNotInPlan
+from caicaini.api_keys.errors import ApiKeysNotInPlan, TooManyKeys
 from caicaini.api_keys.repository import ApiKeyRepository
 from caicaini.audit.service import Actor, AuditService
 from caicaini.errors import InvalidInput, NotFound
@@ -26,6 +26,9 @@ from caicaini.models.accounts import Account
 from caicaini.models.api_keys import ApiKey
 
 ROTATION_AGE = timedelta(days=90)
+# Working (not revoked, not expired) keys an account may hold: far above real use (a key per
+# machine or tool), far below the 144 an abuse pass created.
+MAX_ACTIVE_KEYS = 25
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
@@ -59,8 +62,18 @@ class ApiKeyService:
                 f"the {terms.plan.name} plan does not include API keys; upgrade to use them"
             )
         self._validate(options)
-        secret = keyformat.generate()
         now = self.clock.now()
+        working = [
+            k
+            for k in await self.repo.active_for_account(account_id)
+            if k.expires_at is None or k.expires_at > now
+        ]
+        if len(working) >= MAX_ACTIVE_KEYS:
+            raise TooManyKeys(
+                f"an account holds at most {MAX_ACTIVE_KEYS} working API keys; "
+                "revoke one you no longer use to create another"
+            )
+        secret = keyformat.generate()
         key = ApiKey(
             id=new_id("key"),
             account_id=account_id,

@@ -20,6 +20,7 @@ from caicaini.console import (
     dashboard,
     incident_pages,
     payments_pages,
+    pricing_pages,
     refunds_pages,
     users_pages,
 )
@@ -51,5 +52,12 @@ async def console_home(
     return render(request, "console_home.html", {**context, "audit": audit, "names": names})
 
 
-for module in (users_pages, payments_pages, refunds_pages, audit_pages, incident_pages):
+for module in (
+    users_pages,
+    payments_pages,
+    refunds_pages,
+    audit_pages,
+    incident_pages,
+    pricing_pages,
+):
     router.include_router(module.router)

@@ -110,3 +110,23 @@ class TopupPack(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     price_usd: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     credits: Mapped[int] = mapped_column(Integer)
+
+
+class PriceSheetDraft(Base):
+    """An operator's work on the next price sheet, as TOML in ``catalogue.toml``'s format.
+    Scheduling publishes it as a new, immutable ``PriceSheet`` and the draft is kept, marked
+    with the version it became."""
+
+    __tablename__ = "price_sheet_drafts"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'scheduled', 'discarded')", name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

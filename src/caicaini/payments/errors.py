@@ -51,3 +51,9 @@ class NothingRefundable(Conflict):
     """Only unspent credits of the payment can be refunded, and none remain."""
 
     code = "nothing_refundable"
+
+
+class TooManyOpenInvoices(Conflict):
+    """An account has at most ``MAX_OPEN_INVOICES`` unpaid NOWPayments invoices open at once."""
+
+    code = "too_many_open_invoices"

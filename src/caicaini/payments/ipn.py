@@ -6,9 +6,15 @@
 2. ``sync_payment`` asks the API for the payment (the callback body is never trusted for
    status or amounts) and ``PaymentSync.apply`` advances our record monotonically, granting,
    reviewing, closing or reversing as the status demands. The poller calls the same function.
+   A payment reported paid goes to review instead of being credited when something does not
+   match: a repeated deposit, another price, an order already paid or cancelled, or less
+   actually paid than due beyond ``underpayment_tolerance_percent`` (``underpayment``; the
+   suggested grant is prorated to what was paid, as for ``partially_paid``).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +34,24 @@ from caicaini.payments.signature import parse_body, verify
 
 log = get_logger(__name__)
 PROVIDER = "nowpayments"
+
+
+def underpayment(payment: Payment, tolerance_percent: Decimal) -> str | None:
+    """Why a payment reported paid (``finished``, ``confirmed``...) is not credited in full:
+    what was actually paid falls short of what was due, in the payment's own currency, by
+    more than ``tolerance_percent`` (network fees deducted by an exchange). None when it
+    does not (or when the provider reported no amounts to compare)."""
+    paid, due = payment.actually_paid, payment.pay_amount
+    if paid is None or due is None or due <= 0:
+        return None
+    if paid * 100 >= due * (100 - tolerance_percent):
+        return None
+    short = ((due - paid) * 100 / due).quantize(Decimal("0.01"))
+    currency = f" {payment.pay_currency}" if payment.pay_currency else ""
+    return (
+        f"underpaid: {paid} of {due}{currency} actually paid "
+        f"({short}% short, over the {tolerance_percent}% tolerance)"
+    )
 
 
 class BadSignature(AuthenticationFailed):
@@ -170,7 +194,7 @@ class PaymentSync:
             return f"price {payment.price_amount} differs from the order's {order.price_usd}"
         if others_paid:
             return "the order was already paid by another payment"
-        return None
+        return underpayment(payment, self.settings.underpayment_tolerance_percent)
 
     async def _act(self, payment: Payment, order: PaymentOrder) -> None:
         status = payment.status

@@ -3,8 +3,8 @@
 A manual order is quoted when it is opened: amount due = USD price / rate, rounded *up* to
 the currency's usual precision, to the address published for that currency and network. The
 customer then claims it with the transaction hash and the sending address; a hash pays for one
-order only (normalised, unique in the database). An operator approves or rejects the claim
-(``caicaini.payments.approvals``).
+order only (spelled one way per network, ``caicaini.payments.txhash``; unique in the
+database). An operator approves or rejects the claim (``caicaini.payments.approvals``).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from caicaini.models.payments import ManualAddress, ManualRate, Payment, Payment
 from caicaini.payments import status as st
 from caicaini.payments.errors import NoManualRoute, OrderNotFound, OrderState, TxHashAlreadyClaimed
 from caicaini.payments.repository import PaymentRepository
+from caicaini.payments.txhash import normalise_tx_hash
 
 DECIMALS = {"usdt": 2, "usdc": 2, "dai": 2, "trx": 6, "xrp": 6, "ada": 6, "doge": 8}
 DEFAULT_DECIMALS = 8
 _CODE = re.compile(r"^[a-z0-9]{2,16}$")
-_HEX = re.compile(r"^(0x)?[0-9a-fA-F]+$")
 
 
 def normalise_currency(value: str | None, field: str = "currency") -> str:
@@ -34,14 +34,6 @@ def normalise_currency(value: str | None, field: str = "currency") -> str:
     if not _CODE.match(code):
         raise InvalidInput(f"{field} must be a short code such as btc or usdt", field=field)
     return code
-
-
-def normalise_tx_hash(value: str) -> str:
-    tx = value.strip()
-    if not 8 <= len(tx) <= 200 or any(c.isspace() for c in tx):
-        raise InvalidInput("the transaction hash looks wrong", field="tx_hash")
-    # Hex hashes are case-insensitive: 0xABC and abc name the same transaction.
-    return tx.lower().removeprefix("0x") if _HEX.match(tx) else tx
 
 
 def check_address(address: str) -> str:
@@ -161,7 +153,7 @@ class ManualService:
             raise OrderNotFound("no such order")
         if order.method != "manual" or order.status != "pending":
             raise OrderState(f"this order cannot take a transfer claim (it is {order.status})")
-        tx = normalise_tx_hash(tx_hash)
+        tx = normalise_tx_hash(tx_hash, order.pay_network)
         sender = from_address.strip()
         if not 10 <= len(sender) <= 200 or any(c.isspace() for c in sender):
             raise InvalidInput("the sending address looks wrong", field="from_address")

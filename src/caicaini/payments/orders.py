@@ -1,7 +1,8 @@
 """Opening orders: the product's USD price and price-sheet version frozen at that moment.
 
 ``OrderService.open`` checks who may buy (a verified e-mail; the age of majority for a paid
-plan), records the order, and for a manual transfer quotes the amount due. The NOWPayments
+plan) and that the account has not too many unpaid invoices open (``MAX_OPEN_INVOICES``),
+records the order, and for a manual transfer quotes the amount due. The NOWPayments
 invoice is created by ``create_invoice`` *after* the order is committed (an HTTP call never
 runs inside a database transaction), then attached with ``attach_invoice``.
 """
@@ -9,6 +10,7 @@ runs inside a database transaction), then attached with ``attach_invoice``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +29,7 @@ from caicaini.payments.errors import (
     MajorityRequired,
     OrderNotFound,
     OrderState,
+    TooManyOpenInvoices,
 )
 from caicaini.payments.manual import ManualService
 from caicaini.payments.nowpayments import InvoiceRequest, PaymentProvider
@@ -34,6 +37,11 @@ from caicaini.payments.progress import can_cancel
 from caicaini.payments.repository import PaymentRepository
 
 METHODS = ("nowpayments", "manual")
+# Each NOWPayments order is a provider API call: an account may have this many unpaid ones
+# opened within the window (371 were opened in 150 s). Older unpaid ones have expired at the
+# provider and no longer count; cancelling one frees its place at once.
+MAX_OPEN_INVOICES = 5
+OPEN_INVOICE_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class OrderService:
             raise EmailNotVerified("verify your e-mail address before paying")
         if product.kind == "plan":
             self._check_majority(account)
+        if request.method == "nowpayments":
+            await self._check_open_invoices(account.id)
         order = PaymentOrder(
             id=new_id("ord"),
             account_id=account.id,
@@ -100,6 +110,14 @@ class OrderService:
             },
         )
         return order
+
+    async def _check_open_invoices(self, account_id: str) -> None:
+        since = self.clock.now() - OPEN_INVOICE_WINDOW
+        if await self.repo.pending_invoices_of(account_id, since) >= MAX_OPEN_INVOICES:
+            raise TooManyOpenInvoices(
+                f"you have {MAX_OPEN_INVOICES} unpaid invoices open; pay or cancel one of "
+                "them before opening another"
+            )
 
     def _check_majority(self, account: Account) -> None:
         if not has_majority_at(account, self.clock.now()):
@@ -171,7 +189,8 @@ async def create_order(
     """Open the order, then (NOWPayments) create its invoice and attach it: three steps at the
     boundary so that no HTTP call runs inside a transaction."""
     async with ctx.transaction() as session:
-        account = await PaymentRepository(session).account(account_id)
+        # Locked: concurrent orders of one account are counted against the cap one by one.
+        account = await PaymentRepository(session).account(account_id, for_update=True)
         if account is None:
             raise OrderNotFound("no such account")
         order = await OrderService(session, ctx.clock).open(account, request, actor=actor)

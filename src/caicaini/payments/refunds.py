@@ -23,8 +23,9 @@ from caicaini.ledger.views import Grant
 from caicaini.models.payments import Payment, PaymentOrder, PaymentRefund
 from caicaini.payments.errors import NothingRefundable, OrderNotFound, OrderState
 from caicaini.payments.fulfilment import Fulfilment
-from caicaini.payments.manual import DECIMALS, DEFAULT_DECIMALS, normalise_tx_hash
+from caicaini.payments.manual import DECIMALS, DEFAULT_DECIMALS
 from caicaini.payments.repository import PaymentRepository
+from caicaini.payments.txhash import normalise_tx_hash
 
 
 def parse_amount(value: str | Decimal, field: str) -> Decimal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +42,10 @@ class PaymentRepository:
         await self.session.flush()
 
     # -- accounts --------------------------------------------------------------------------
-    async def account(self, account_id: str) -> Account | None:
+    async def account(self, account_id: str, *, for_update: bool = False) -> Account | None:
+        if for_update:
+            query = select(Account).where(Account.id == account_id).with_for_update()
+            return await self.session.scalar(query)
         return await self.session.get(Account, account_id)
 
     async def account_by_email(self, email: str) -> Account | None:
@@ -72,6 +75,16 @@ class PaymentRepository:
             .limit(limit)
         )
         return list(await self.session.scalars(query))
+
+    async def pending_invoices_of(self, account_id: str, since: datetime) -> int:
+        """How many NOWPayments orders of the account, opened since ``since``, are unpaid."""
+        query = select(func.count()).where(
+            PaymentOrder.account_id == account_id,
+            PaymentOrder.method == "nowpayments",
+            PaymentOrder.status == "pending",
+            PaymentOrder.created_at >= since,
+        )
+        return int(await self.session.scalar(query) or 0)
 
     async def open_invoice_orders(
         self, before: datetime, since: datetime, *, limit: int = 100

@@ -128,7 +128,6 @@ class PriceChangeService:
                 "a price change cannot take effect in the past", field="effective_at"
             )
         latest_version = await self.repo.latest_version()
-        compared: dict[str, list[str]] = {}
         if latest_version is not None:
             latest = await self.plans.sheet(latest_version)
             if latest.effective_at is not None and effective_at < latest.effective_at:
@@ -137,13 +136,10 @@ class PriceChangeService:
                     "a newer version cannot take effect before it",
                     field="effective_at",
                 )
-            for base in {latest_version, (await self.plans.current_sheet()).version}:
-                for plan, items in reductions(await self.plans.sheet(base), sheet).items():
-                    compared.setdefault(plan, [])
-                    compared[plan] += [i for i in items if i not in compared[plan]]
+        compared = await self.reductions_for(sheet)
         reducing = bool(compared)
         if reducing and effective_at < now + NOTICE_PERIOD:
-            earliest = (now + NOTICE_PERIOD).isoformat()
+            earliest = (now + NOTICE_PERIOD).strftime("%d %B %Y %H:%M:%S UTC")
             raise InsufficientNotice(
                 "this change reduces what subscribers get ("
                 + "; ".join(f"{p}: {', '.join(i)}" for p, i in sorted(compared.items()))
@@ -175,6 +171,19 @@ class PriceChangeService:
             },
         )
         return ScheduledChange(version, effective_at, reducing, compared, notified)
+
+    async def reductions_for(self, sheet: PriceSheetView) -> dict[str, list[str]]:
+        """What ``sheet`` takes from each plan, against the sheet in effect now and the latest
+        scheduled one (a reduction against either needs the seven days' notice)."""
+        latest_version = await self.repo.latest_version()
+        compared: dict[str, list[str]] = {}
+        if latest_version is None:
+            return compared
+        for base in {latest_version, (await self.plans.current_sheet()).version}:
+            for plan, items in reductions(await self.plans.sheet(base), sheet).items():
+                compared.setdefault(plan, [])
+                compared[plan] += [i for i in items if i not in compared[plan]]
+        return compared
 
     async def _notify(
         self, version: int, effective_at: datetime, found: dict[str, list[str]]

@@ -1,8 +1,10 @@
 // The web chat (chat.html): sends a message to /api/v1/chat/messages and reads the reply as
 // server-sent events from the response body (fetch, so the request can be a POST carrying
-// the CSRF token). While a reply streams it shows as plain text (never parsed as HTML);
-// when it is done, the server's sanitised thread replaces it, with the cost, the receipt
-// and the branch controls, and the balance in the page header is updated.
+// the CSRF token). While a reply streams, its markdown is previewed with the vendored
+// marked, sanitised by DOMPurify to the same allow-list as the server's nh3 (no images,
+// no style, links only to http(s) and mailto); without them it shows as plain text. When it
+// is done, the server's sanitised thread replaces it, with the cost, the receipt and the
+// branch controls, and the balance in the page header is updated.
 //
 // Events: start {conversation_id, url, message_id, ...}, delta {text}, done {status,
 // credits_charged, balance, receipt_url, ...}. Errors before the stream are JSON
@@ -31,6 +33,26 @@
   }
 
   function credits(n) { return Number(n).toLocaleString("en-GB"); }
+
+  // -- the streaming preview: untrusted markdown, sanitised ------------------------------
+  var PREVIEW_TAGS = ["a", "p", "br", "hr", "blockquote", "pre", "code", "span", "em", "strong",
+    "del", "s", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody",
+    "tr", "th", "td"];
+  var PREVIEW = {
+    ALLOWED_TAGS: PREVIEW_TAGS,
+    ALLOWED_ATTR: ["href", "title", "class", "start"],
+    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+  };
+
+  function preview(node, text) {
+    if (window.marked && window.DOMPurify && window.DOMPurify.isSupported) {
+      var html = window.marked.parse(text, {async: false, gfm: true});
+      node.innerHTML = window.DOMPurify.sanitize(html, PREVIEW);
+      node.querySelectorAll("a").forEach(function (a) { a.rel = "noopener noreferrer nofollow"; });
+    } else {
+      node.textContent = text;
+    }
+  }
 
   // -- copy buttons on code blocks -------------------------------------------------------
   function copyText(source) {
@@ -80,13 +102,13 @@
   function appendReply(model) {
     var article = el("article", "msg msg-assistant streaming");
     article.appendChild(el("div", "msg-who", model));
-    var body = el("div", "msg-body stream-text");
+    var body = el("div", "msg-body markdown stream-text");
     article.appendChild(body);
     var meta = el("p", "msg-meta muted", "Writing…");
     article.appendChild(meta);
     document.getElementById("thread-inner").appendChild(article);
     article.scrollIntoView({block: "end"});
-    return {article: article, body: body, meta: meta};
+    return {article: article, body: body, meta: meta, text: "", queued: false};
   }
 
   function refreshThread(id) {
@@ -188,8 +210,14 @@
         },
         delta: function (data) {
           if (!reply) return;
-          reply.body.textContent += data.text;
-          reply.meta.textContent = "Writing…";
+          var current = reply;
+          current.text += data.text;
+          if (current.queued) return;  // one render per frame, however many pieces arrive
+          current.queued = true;
+          window.requestAnimationFrame(function () {
+            current.queued = false;
+            preview(current.body, current.text);
+          });
         },
         done: function (data) {
           if (data.balance !== null && data.balance !== undefined) balanceNode.textContent = credits(data.balance);
