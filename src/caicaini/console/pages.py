@@ -22,6 +22,7 @@ from caicaini.console import (
     payments_pages,
     pricing_pages,
     refunds_pages,
+    signals_pages,
     users_pages,
 )
 from caicaini.console.formats import crypto, pretty_json
@@ -59,5 +60,6 @@ for module in (
     audit_pages,
     incident_pages,
     pricing_pages,
+    signals_pages,
 ):
     router.include_router(module.router)
