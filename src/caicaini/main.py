@@ -19,6 +19,7 @@ from caicaini import errors
 from caicaini.config import Settings
 from caicaini.context import AppContext
 from caicaini.http import errors as http_errors
+from caicaini.http.disconnect import ClientGone, client_gone_handler
 from caicaini.http.lane import FastLaneApp
 from caicaini.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from caicaini.logs import configure_logging, get_logger
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     app.add_exception_handler(errors.DomainError, http_errors.domain_error_handler)
     app.add_exception_handler(RequestValidationError, http_errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_errors.http_error_handler)
+    app.add_exception_handler(ClientGone, client_gone_handler)
     app.add_exception_handler(Exception, http_errors.unexpected_error_handler)
     for name in ROUTER_MODULES:
         app.include_router(import_module(name).router)

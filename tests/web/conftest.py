@@ -14,8 +14,9 @@ from tests.gateway.conftest import (
     live_postgres,
     live_sqlite,
 )
+from tests.mail.conftest import smtp_port
 
 __all__ = [
     "fake", "fake_upstream", "gapp", "gclient", "gctx", "lctx", "live", "live_postgres",
-    "live_sqlite",
+    "live_sqlite", "smtp_port",
 ]  # fmt: skip
