@@ -100,6 +100,14 @@ class NoticeRepository:
         )
         return list((await self.session.scalars(stmt)).all())
 
+    async def acceptances_of(self, account_id: str) -> list[TermsAcceptance]:
+        stmt = (
+            select(TermsAcceptance)
+            .where(TermsAcceptance.account_id == account_id)
+            .order_by(TermsAcceptance.version)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def acceptance(self, account_id: str, version: int) -> TermsAcceptance | None:
         return await self.session.get(TermsAcceptance, (account_id, version))
 

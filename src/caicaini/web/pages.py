@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from caicaini.accounts import csrf
+from caicaini.accounts import csrf, export, export_sections
 from caicaini.accounts.closure import ClosureService
 from caicaini.accounts.deps import (
     SCOPE_KEY,
@@ -158,6 +159,24 @@ async def settings_close(
     return response
 
 
+@router.get("/settings/export.json")
+async def data_export(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    """Everything we hold about the account, as one JSON download (never a secret)."""
+    ctx = app_context(request)
+    async with ctx.read() as session:
+        sections = await export.collect_export(session, me.id)
+    now = ctx.clock.now()
+    body = json.dumps(export_sections.document(sections, now), indent=2, ensure_ascii=False)
+    return Response(
+        body + "\n",
+        media_type="application/json",
+        headers={
+            "content-disposition": f'attachment; filename="caicaini-export-{now:%Y-%m-%d}.json"',
+            "cache-control": "no-store",
+        },
+    )
+
+
 @router.get("/dev/mail", response_class=HTMLResponse)
 async def dev_mail(request: Request) -> Response:
     ctx = app_context(request)
@@ -168,4 +187,8 @@ async def dev_mail(request: Request) -> Response:
         mails = await OutboxRepository(session).recent()
     # Development only: the links are shown working, as the recipient would get them.
     bodies = {m.id: links.reveal(m.body_text, ctx.settings.secret_key) for m in mails}
-    return render(request, "dev_mail.html", {"mails": mails, "bodies": bodies})
+    return render(
+        request,
+        "dev_mail.html",
+        {"mails": mails, "bodies": bodies, "smtp": bool(ctx.settings.smtp_url)},
+    )
