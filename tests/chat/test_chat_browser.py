@@ -190,8 +190,7 @@ async def test_rename_search_and_delete(
     await page.click("a.chat-new")
     await page.wait_for_url(f"{live.url}/chat")
     await page.evaluate(WATCH)
-    await send(page, "A recipe please")
-    await page.reload()
+    await send(page, "A recipe please")  # the panel appears without a reload
 
     await page.click(".chat-manage summary")
     await page.fill(".chat-manage input[name=title]", "Baking")

@@ -22,6 +22,7 @@ async def test_operator_approves_a_manual_transfer(live_server: str, ctx: AppCon
     account_id, order_id = await manual_claim(ctx)
     async with chromium() as browser:
         page = await logged_in(browser, live_server, "op@example.com")
+        await page.wait_for_selector("#console-chart[data-drawn='4']")
         await shoot(page, "console")
         await page.fill("input[name=q]", "ada@")
         await page.click("form[action='/console/users'] button[type=submit]")
@@ -82,6 +83,12 @@ async def test_operator_suspends_a_user_whose_key_stops_then_reinstates(
         await page.goto(f"{live_server}/console/audit")
         text = await page.inner_text("table.audit")
         assert "spam campaign" in text and "appeal accepted" in text
+        await page.fill("#audit-filter input[name=account]", "grace@example.com")
+        await page.fill("#audit-filter input[name=action]", "account.")
+        await page.click("#audit-filter button[type=submit]")
+        await page.click("#verify-chain")
+        await page.wait_for_selector("#chain-ok")
+        assert "spam campaign" in await page.inner_text("table.audit")
         await shoot(page, "console-audit")
     assert await call() == 200
 

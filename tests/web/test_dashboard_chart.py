@@ -4,6 +4,7 @@ same figures as a table), and the recent messages."""
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -34,9 +35,9 @@ def stat(html: str, name: str) -> str:
 
 
 def chart_of(html: str) -> dict[str, object]:
-    match = re.search(r'id="usage-chart-data">(.*?)</script>', html, re.S)
+    match = re.search(r"data-chart='([^']*)'", html)
     assert match, "no chart data on the page"
-    return dict(json.loads(match.group(1)))
+    return dict(json.loads(htmllib.unescape(match.group(1))))
 
 
 async def test_used_today_this_month_and_the_chart_by_day_and_model(

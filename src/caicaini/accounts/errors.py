@@ -29,6 +29,12 @@ class EmailTaken(Conflict):
     code = "email_taken"
 
 
+class EmailOfClosedAccount(EmailTaken):
+    """A closed account's address stays its own (the audit log keeps it): no new account."""
+
+    code = "email_of_closed_account"
+
+
 class InvalidCredentials(AuthenticationFailed):
     """Wrong e-mail or password (never says which, so addresses cannot be enumerated)."""
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.accounts import policy, tokens
-from caicaini.accounts.errors import EmailTaken, InvalidCredentials
+from caicaini.accounts.errors import EmailOfClosedAccount, EmailTaken, InvalidCredentials
 from caicaini.accounts.majority import age_of_majority, age_on
 from caicaini.accounts.repository import AccountRepository
 from caicaini.accounts.sessions import SessionService, StartedSession, unavailable
@@ -127,7 +127,15 @@ class AccountService:
         policy.check_password_strength(form.password, email)
         policy.check_date_of_birth(form.date_of_birth, self.clock.now().date())
         country = policy.normalise_country(form.country)
-        if await self.repo.email_exists(email):
+        existing = await self.repo.by_email(email)
+        if existing is not None and existing.status == "closed":
+            closed = existing.closed_at.strftime("%d %B %Y") if existing.closed_at else "earlier"
+            raise EmailOfClosedAccount(
+                f"The account with this e-mail address was closed ({closed}) and cannot be "
+                "reopened. Sign up with another address, or contact support.",
+                details={"field": "email"},
+            )
+        if existing is not None:
             raise EmailTaken(
                 "An account with this e-mail address already exists. Log in or reset your "
                 "password instead.",

@@ -41,6 +41,7 @@ class KeyRecord:
     rpm_override: int | None
     concurrency_override: int | None
     last_used_at: datetime | None
+    revoked_reason: str | None = None  # owner, leak_reported, account_closed, signed_out...
 
 
 class KeyCache:

@@ -6,7 +6,7 @@ from caicaini.errors import AuthenticationFailed, Conflict, PermissionDenied
 
 
 class InvalidApiKey(AuthenticationFailed):
-    """The key is malformed, unknown, revoked, disabled or expired (never say which)."""
+    """The key is malformed, unknown, revoked or expired (a known key is told which)."""
 
     code = "invalid_api_key"
 

@@ -298,6 +298,7 @@ class ApiKeyService:
             rpm_override=key.rpm_override,
             concurrency_override=key.concurrency_override,
             last_used_at=key.last_used_at,
+            revoked_reason=key.revoked_reason if key.revoked_at is not None else None,
         )
 
     async def touch(self, key_id: str) -> None:

@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.chat import ChatMessage, Conversation
 
+# (account id, conversation id, message id or None for a title, text)
+IndexRow = tuple[str, str, str | None, str]
+
 
 def _fts_phrase(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
@@ -96,11 +99,6 @@ class ChatRepository:
         )
         return in_messages.union(in_titles)
 
-    async def add_conversation(self, conversation: Conversation) -> None:
-        self.session.add(conversation)
-        await self.session.flush()
-        await self._index(conversation.account_id, conversation.id, None, conversation.title)
-
     async def set_title(self, conversation: Conversation, title: str) -> None:
         conversation.title = title
         await self.session.flush()
@@ -150,26 +148,34 @@ class ChatRepository:
             )
         ).scalar_one_or_none()
 
-    async def add_message(self, message: ChatMessage) -> None:
-        self.session.add(message)
+    async def add(self, conversation: Conversation | None, messages: list[ChatMessage]) -> None:
+        """A new conversation (or None) and messages; titles and finished messages are
+        indexed for search."""
+        if conversation is not None:  # first: no relationship orders the inserts
+            self.session.add(conversation)
+            await self.session.flush()
+        self.session.add_all(messages)
         await self.session.flush()
-        if message.status != "streaming" and message.content:
-            await self._index(
-                message.account_id, message.conversation_id, message.id, message.content
-            )
+        rows: list[IndexRow] = [
+            (m.account_id, m.conversation_id, m.id, m.content)
+            for m in messages
+            if m.status != "streaming" and m.content
+        ]
+        if conversation is not None:
+            rows.append((conversation.account_id, conversation.id, None, conversation.title))
+        await self._index_many(rows)
 
-    async def complete_message(self, message_id: str, values: dict[str, Any]) -> None:
+    async def complete_message(
+        self, message_id: str, *, conversation_id: str, account_id: str, values: dict[str, Any]
+    ) -> None:
         """A streamed reply's final state (written once: it was "streaming" until now)."""
-        await self.session.execute(
+        done = await self.session.execute(
             update(ChatMessage)
             .where(ChatMessage.id == message_id, ChatMessage.status == "streaming")
             .values(**values)
         )
-        row = (
-            await self.session.execute(select(ChatMessage).where(ChatMessage.id == message_id))
-        ).scalar_one()
-        if row.content:
-            await self._index(row.account_id, row.conversation_id, row.id, row.content)
+        if getattr(done, "rowcount", 0) and values.get("content"):
+            await self._index_many([(account_id, conversation_id, message_id, values["content"])])
 
     async def touch(self, conversation_id: str, values: dict[str, Any]) -> None:
         await self.session.execute(
@@ -194,18 +200,21 @@ class ChatRepository:
     async def _index(
         self, account_id: str, conversation_id: str, message_id: str | None, body: str
     ) -> None:
-        if not self._sqlite:
+        await self._index_many([(account_id, conversation_id, message_id, body)])
+
+    async def _index_many(self, rows: list[IndexRow]) -> None:
+        """(account id, conversation id, message id or None for a title, text) rows."""
+        if not self._sqlite or not rows:
             return
         await self.session.execute(
             text(
                 "INSERT INTO chat_search (body, conversation_id, account_id, message_id) "
                 "VALUES (:body, :conversation_id, :account_id, :message_id)"
-            ).bindparams(
-                body=body,
-                conversation_id=conversation_id,
-                account_id=account_id,
-                message_id=message_id,
-            )
+            ),
+            [
+                {"account_id": a, "conversation_id": c, "message_id": m, "body": b}
+                for a, c, m, b in rows
+            ],
         )
 
     async def _unindex(self, match: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +38,8 @@ from caicaini.kit.pagination import trim
 from caicaini.models.chat import ChatMessage, Conversation
 
 TITLE_CHARS = 80
+# A reply sorts after its prompt even when both are written within one tick of the clock.
+REPLY_AFTER_PROMPT = timedelta(microseconds=1)
 PAGE_SIZE = 30
 MAX_SEARCH_WORDS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -196,40 +199,28 @@ class ChatService:
         has answered: nothing is written for a refused or failed call)."""
         now = self.clock.now()
         request = draft.request
-        conversation = draft.conversation
-        new = conversation is None
-        if conversation is None:
+        system = draft.body.get("system")
+        conversation_id = draft.conversation.id if draft.conversation else new_id("conv")
+        messages: list[ChatMessage] = []
+        user_id = request.reply_to
+        if user_id is None:
             assert request.content is not None
-            conversation = Conversation(
-                id=new_id("conv"),
-                account_id=draft.account_id,
-                title=title_from(request.content),
-                model=model,
-                system_prompt=draft.body.get("system"),
-                current_leaf_id=None,
-                created_at=now,
-                updated_at=now,
+            user_id = new_id("msg")
+            messages.append(
+                ChatMessage(
+                    id=user_id,
+                    conversation_id=conversation_id,
+                    account_id=draft.account_id,
+                    parent_id=request.parent_id,
+                    role="user",
+                    content=request.content,
+                    status="complete",
+                    created_at=now,
+                )
             )
-            await self.repo.add_conversation(conversation)
-        if request.reply_to is not None:
-            user_id = request.reply_to
-        else:
-            assert request.content is not None
-            user = ChatMessage(
-                id=new_id("msg"),
-                conversation_id=conversation.id,
-                account_id=draft.account_id,
-                parent_id=request.parent_id,
-                role="user",
-                content=request.content,
-                status="complete",
-                created_at=now,
-            )
-            await self.repo.add_message(user)
-            user_id = user.id
         reply = ChatMessage(
             id=new_id("msg"),
-            conversation_id=conversation.id,
+            conversation_id=conversation_id,
             account_id=draft.account_id,
             parent_id=user_id,
             role="assistant",
@@ -237,22 +228,36 @@ class ChatService:
             status="streaming",
             model=model,
             request_id=request_id,
-            created_at=now,
+            created_at=now + REPLY_AFTER_PROMPT,
         )
-        await self.repo.add_message(reply)
-        await self.repo.touch(
-            conversation.id,
-            {
-                "current_leaf_id": reply.id,
-                "updated_at": now,
-                "model": model,
-                "system_prompt": draft.body.get("system"),
-            },
-        )
-        return Begun(conversation.id, user_id, reply.id, new, conversation.title)
+        messages.append(reply)
+        shown = {"current_leaf_id": reply.id, "updated_at": now, "model": model}
+        if draft.conversation is None:
+            assert request.content is not None
+            title = title_from(request.content)
+            conversation = Conversation(
+                id=conversation_id,
+                account_id=draft.account_id,
+                title=title,
+                system_prompt=system,
+                created_at=now,
+                **shown,
+            )
+            await self.repo.add(conversation, messages)
+        else:
+            title = draft.conversation.title
+            await self.repo.add(None, messages)
+            await self.repo.touch(conversation_id, {**shown, "system_prompt": system})
+        new = draft.conversation is None
+        return Begun(conversation_id, user_id, reply.id, new, title)
 
-    async def finish(self, message_id: str, values: dict[str, Any]) -> None:
-        await self.repo.complete_message(message_id, values)
+    async def finish(
+        self, message_id: str, *, conversation_id: str, account_id: str, values: dict[str, Any]
+    ) -> None:
+        """A streamed reply's text, status and charge: written once."""
+        await self.repo.complete_message(
+            message_id, conversation_id=conversation_id, account_id=account_id, values=values
+        )
 
     async def message(self, account_id: str, message_id: str) -> ChatMessage:
         message = await self.repo.message(account_id, message_id)

@@ -190,7 +190,10 @@ class ChatReply:
         }
         async with self.ctx.transaction() as session:
             await ChatService(session, self.ctx.clock, self.ctx.settings).finish(
-                self.begun.message_id, values
+                self.begun.message_id,
+                conversation_id=self.begun.conversation_id,
+                account_id=stream.call.caller.account_id,
+                values=values,
             )
         log.info(
             "chat.reply_finished",

@@ -17,14 +17,17 @@ from caicaini.accounts.deps import CurrentAccount, require_operator
 from caicaini.audit.service import AuditService
 from caicaini.console import (
     audit_pages,
+    dashboard,
     incident_pages,
     payments_pages,
     pricing_pages,
     refunds_pages,
+    signals_pages,
+    terms_pages,
     users_pages,
 )
 from caicaini.console.formats import crypto, pretty_json
-from caicaini.console.payments import emails_of, review_queue
+from caicaini.console.payments import emails_of
 from caicaini.http.deps import app_context
 from caicaini.web.rendering import add_template_dir, render, templates
 
@@ -40,15 +43,15 @@ async def console_home(
     request: Request, me: CurrentAccount = Depends(require_operator)
 ) -> Response:
     ctx = app_context(request)
-    async with ctx.transaction() as session:
-        queue = await review_queue(session, ctx.clock, ctx.settings.public_url)
+    async with ctx.read() as session:
+        context = await dashboard.overview(
+            session, ctx.clock, ctx.settings.public_url, ctx.extras.get("providers")
+        )
         audit = await AuditService(session, ctx.clock).history(subject_account_id=None, limit=10)
         names = await emails_of(
             session, {e.actor_id for e in audit} | {e.subject_account_id for e in audit}
         )
-    return render(
-        request, "console_home.html", {"queue_size": len(queue), "audit": audit, "names": names}
-    )
+    return render(request, "console_home.html", {**context, "audit": audit, "names": names})
 
 
 for module in (
@@ -58,5 +61,7 @@ for module in (
     audit_pages,
     incident_pages,
     pricing_pages,
+    signals_pages,
+    terms_pages,
 ):
     router.include_router(module.router)

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.models.accounts import Account, AccountSignal
 from caicaini.models.api_keys import ApiKey
+from caicaini.models.ledger import LedgerEntry
 from caicaini.models.payments import ManualRate, PaymentOrder, PaymentRefund
+from caicaini.models.subscriptions import SubscriptionPeriod
 from caicaini.models.usage import UsageRecord
 
 
@@ -105,3 +107,44 @@ class ConsoleRepository:
     async def refunds(self, limit: int = 1000) -> list[PaymentRefund]:
         stmt = select(PaymentRefund).order_by(PaymentRefund.created_at.desc()).limit(limit)
         return list((await self.session.scalars(stmt)).all())
+
+    async def paid_orders_since(self, since: datetime) -> list[tuple[datetime, Any]]:
+        """(paid at, USD price) of every order paid since ``since`` and not reversed."""
+        stmt = select(PaymentOrder.paid_at, PaymentOrder.price_usd).where(
+            PaymentOrder.paid_at >= since, PaymentOrder.status != "reversed"
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [(at, usd) for at, usd in rows if at is not None]
+
+    async def ledger_by_day(self, since: datetime) -> list[tuple[str, str, int, int]]:
+        """(day, entry kind, Σ amount, Σ charged) of ledger entries since ``since``."""
+        day = day_of(self.session, LedgerEntry.created_at)
+        stmt = (
+            select(
+                day,
+                LedgerEntry.kind,
+                func.coalesce(func.sum(LedgerEntry.amount), 0),
+                func.coalesce(func.sum(LedgerEntry.charged), 0),
+            )
+            .where(
+                LedgerEntry.created_at >= since,
+                LedgerEntry.kind.in_(("grant", "settle", "expire")),
+            )
+            .group_by(day, LedgerEntry.kind)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [(str(d), str(k), int(a), int(c)) for d, k, a, c in rows]
+
+    async def running_periods(self, at: datetime) -> tuple[int, int]:
+        """(paid, complimentary) subscription periods running at ``at``."""
+        stmt = (
+            select(SubscriptionPeriod.complimentary, func.count())
+            .where(
+                SubscriptionPeriod.status.in_(("scheduled", "active")),
+                SubscriptionPeriod.starts_at <= at,
+                SubscriptionPeriod.ends_at > at,
+            )
+            .group_by(SubscriptionPeriod.complimentary)
+        )
+        counts = {bool(c): int(n) for c, n in (await self.session.execute(stmt)).all()}
+        return counts.get(False, 0), counts.get(True, 0)

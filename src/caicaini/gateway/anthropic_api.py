@@ -21,6 +21,7 @@ from caicaini.gateway.state import gateway_state
 from caicaini.gateway.streaming import anthropic_sse, stream_response
 from caicaini.gateway.upstreams.base import UpstreamRequest
 from caicaini.http.deps import app_context
+from caicaini.http.disconnect import while_connected
 from caicaini.http.errors import request_id
 from caicaini.http.lane import fast_lane
 
@@ -34,8 +35,8 @@ async def messages(request: Request) -> Response:
     call = await admit(request, body, size, endpoint="anthropic", stream=stream)
     call.headers["request-id"] = request_id(request)
     if stream:
-        return await stream_response(call, anthropic_sse)
-    message, charge = await send(call)
+        return await while_connected(request, stream_response(call, anthropic_sse))
+    message, charge = await while_connected(request, send(call))
     return JSONResponse(message, headers=charge_headers(call, charge))
 
 

@@ -10,7 +10,9 @@ it costs a Redis or a database connection (a keyless burst must not starve payin
                                             indexed query on a cache miss); a bad key
                                             counts against its address
 
-The answer to any bad key is the same "invalid API key" so callers learn nothing about why.
+A key we do not know gets "invalid API key" and nothing more. A key we know was presented by
+whoever holds it, so its refusal says why: revoked (and by what), expired, or its account
+suspended, banned or closed. Nothing is said about any other account.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from caicaini.api_keys.cache import KeyRecord
 from caicaini.api_keys.errors import InvalidApiKey
 from caicaini.api_keys.service import ApiKeyService
 from caicaini.context import AppContext
-from caicaini.errors import AccountUnavailable, RateLimited
+from caicaini.errors import AccountUnavailable, DomainError, RateLimited
 from caicaini.gateway.state import GatewayState
 from caicaini.http.deps import client_ip
 
@@ -59,10 +61,7 @@ async def authenticate(request: Request, ctx: AppContext, state: GatewayState) -
     else:
         record = await _checked(request, ctx, state, digest, hit, cached)
     if record.account_status != "active":
-        raise AccountUnavailable(
-            f"this account is {record.account_status}; its API keys are disabled",
-            details={"status": record.account_status},
-        )
+        raise _unavailable(record.account_status)
     return record
 
 
@@ -89,8 +88,41 @@ async def _checked(
     record = cached if hit else await _lookup(digest, ctx, state)
     if record is None or not _valid(record, ctx.clock.now()):
         await limiter.note_failure(ip_bucket, FAILURE_WINDOW_SECONDS)
-        raise InvalidApiKey("invalid API key")
+        raise refusal(record)
     return record
+
+
+REVOKED_BY = {
+    "leak_reported": "after it was reported as leaked",
+    "signed_out": "when its device signed out",
+    "owner": "by its owner",
+}
+
+
+def refusal(record: KeyRecord | None) -> DomainError:
+    """Why a key that is not valid now is refused, told to the one holding it."""
+    if record is None:
+        return InvalidApiKey("invalid API key")
+    if record.account_status != "active":
+        return _unavailable(record.account_status)
+    if not record.usable:
+        how = REVOKED_BY.get(record.revoked_reason or "", "")
+        return InvalidApiKey(
+            f"this API key was revoked{' ' + how if how else ''}; create a new one on the keys "
+            "page",
+            details={"reason": "revoked"},
+        )
+    expired = f" on {record.expires_at:%Y-%m-%d %H:%M} UTC" if record.expires_at else ""
+    return InvalidApiKey(
+        f"this API key expired{expired}; create a new one on the keys page",
+        details={"reason": "expired"},
+    )
+
+
+def _unavailable(status: str) -> AccountUnavailable:
+    return AccountUnavailable(
+        f"this account is {status}; its API keys are disabled", details={"status": status}
+    )
 
 
 async def _lookup(digest: str, ctx: AppContext, state: GatewayState) -> KeyRecord | None:

@@ -80,6 +80,7 @@ class Meter:
     input_tokens_bound: int
     held: int = 0
     lowered_to: int | None = None
+    requested_tokens: int = 0
     capped: bool = False  # the account or the key has a spend cap
     alert: Alert | None = None  # the low-balance alert, None when off
     provider: str = ""
@@ -87,7 +88,10 @@ class Meter:
     started: float = field(default_factory=time.perf_counter)
 
     async def hold(self, max_tokens: int) -> int:
-        """Place the hold; returns the max_tokens the call may use (lowered if need be)."""
+        """Place the hold; returns the max_tokens the call may use: at most the model's
+        output limit, and lowered further to what is affordable. Either lowering is
+        announced (``lowered_to``)."""
+        self.requested_tokens = max_tokens
         wanted = min(max(1, max_tokens), self.rate.model.max_output_tokens)
         writer = self.state.writer
         if not self.capped:
@@ -184,7 +188,7 @@ class Meter:
         return tokens
 
     def _placed(self, wanted: int, tokens: int) -> int:
-        if tokens < wanted:
+        if tokens < max(wanted, self.requested_tokens):
             self.lowered_to = tokens
         return tokens
 

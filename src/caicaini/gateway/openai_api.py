@@ -14,6 +14,7 @@ from caicaini.gateway.pipeline import charge_headers, send
 from caicaini.gateway.streaming import openai_sse, stream_response
 from caicaini.gateway.wire import anthropic_response_to_openai, openai_request_to_anthropic
 from caicaini.http.deps import app_context
+from caicaini.http.disconnect import while_connected
 from caicaini.http.lane import fast_lane
 
 router = APIRouter(tags=["gateway"])
@@ -29,8 +30,9 @@ async def chat_completions(request: Request) -> Response:
     if stream:
         options: Any = raw.get("stream_options") or {}
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        return await stream_response(call, openai_sse, model, include_usage)
-    message, charge = await send(call)
+        metered = stream_response(call, openai_sse, model, include_usage)
+        return await while_connected(request, metered)
+    message, charge = await while_connected(request, send(call))
     return JSONResponse(
         anthropic_response_to_openai(message, model), headers=charge_headers(call, charge)
     )

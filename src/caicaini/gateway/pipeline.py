@@ -297,6 +297,9 @@ async def send(call: Call) -> tuple[dict[str, Any], Charge]:
                 raise error from None
         assert message is not None
         usage, outcome = Usage.from_anthropic(message.get("usage")), "ok"
+    except asyncio.CancelledError:  # the client left: upstream's call is cancelled with it
+        outcome = "client_disconnect"
+        raise
     finally:
         charge = await call.settle(usage, outcome=outcome)
     return message, charge

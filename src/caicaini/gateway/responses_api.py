@@ -36,6 +36,7 @@ from caicaini.gateway.wire.responses_request import (
     responses_request_to_anthropic,
 )
 from caicaini.http.deps import app_context
+from caicaini.http.disconnect import while_connected
 from caicaini.http.lane import fast_lane
 from caicaini.kit.sse import encode_event
 
@@ -51,8 +52,8 @@ async def create_response(request: Request) -> Response:
     req = responses_request_to_anthropic(raw)
     call = await admit(request, req.body, size, endpoint="responses", stream=req.stream)
     if req.stream:
-        return await stream_response(call, responses_sse, req)
-    message, charge = await send(call)
+        return await while_connected(request, stream_response(call, responses_sse, req))
+    message, charge = await while_connected(request, send(call))
     return JSONResponse(anthropic_to_responses(message, req), headers=charge_headers(call, charge))
 
 

@@ -116,7 +116,7 @@ async def open_stream(call: Call) -> tuple[Provider, Event, AsyncIterator[Event]
         call.meter.provider = provider.name
         events = provider.stream(call.upstream)
         try:
-            first = await anext(events)
+            first = await _first_event(events)
             if first.get("type") == "error":
                 error = first.get("error") or {}
                 kind = str(error.get("type", "api_error"))
@@ -137,6 +137,15 @@ async def open_stream(call: Call) -> tuple[Provider, Event, AsyncIterator[Event]
                 continue
             raise error from None
     raise UpstreamError("no route answered", status=502, error_type="api_error")
+
+
+async def _first_event(events: AsyncIterator[Event]) -> Event:
+    """Upstream's first event; cancelled (the client left), the upstream call is closed."""
+    try:
+        return await anext(events)
+    except asyncio.CancelledError:
+        await _close(events)
+        raise
 
 
 async def _close(events: AsyncIterator[Any]) -> None:
@@ -308,6 +317,9 @@ async def open_metered(call: Call) -> MeteredEvents:
     raises (nothing reached the client yet); then the metered events."""
     try:
         _provider, first, events = await open_stream(call)
+    except asyncio.CancelledError:  # the client left before the first event
+        await call.settle(None, outcome="client_disconnect")
+        raise
     except BaseException:
         await call.settle(None, outcome="upstream_error")
         raise

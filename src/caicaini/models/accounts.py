@@ -90,3 +90,17 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignupRules(Base):
+    """The one-person-one-account rules in force (one row, id 1; absent: every rule on).
+    Operators change them in the console; each change is audited."""
+
+    __tablename__ = "signup_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block_linked_devices: Mapped[bool] = mapped_column(Boolean)
+    block_linked_ips: Mapped[bool] = mapped_column(Boolean)
+    second_free_by_device: Mapped[bool] = mapped_column(Boolean)
+    updated_by: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -82,6 +82,13 @@ class NoticeRepository:
         stmt = select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1)
         return (await self.session.scalars(stmt)).first()
 
+    async def terms_history(self) -> list[TermsVersion]:
+        stmt = select(TermsVersion).order_by(TermsVersion.version.desc())
+        return list((await self.session.scalars(stmt)).all())
+
+    async def terms_version(self, version: int) -> TermsVersion | None:
+        return await self.session.get(TermsVersion, version)
+
     async def terms_count(self) -> int:
         return int(
             (
@@ -97,6 +104,14 @@ class NoticeRepository:
             select(TermsVersion)
             .where(TermsVersion.version >= in_effect, TermsVersion.version.not_in(accepted))
             .order_by(TermsVersion.version)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def acceptances_of(self, account_id: str) -> list[TermsAcceptance]:
+        stmt = (
+            select(TermsAcceptance)
+            .where(TermsAcceptance.account_id == account_id)
+            .order_by(TermsAcceptance.version)
         )
         return list((await self.session.scalars(stmt)).all())
 

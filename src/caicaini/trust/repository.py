@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_
+from sqlalchemy import and_, delete, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caicaini.models.accounts import Account, AccountSignal
+from caicaini.models.accounts import Account, AccountSignal, SignupRules
 
 
 class SignalRepository:
@@ -85,3 +85,45 @@ class SignalRepository:
         stmt = delete(AccountSignal).where(AccountSignal.account_id.in_(closed))
         result = await self.session.execute(stmt.execution_options(synchronize_session=False))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def rules(self, *, for_update: bool = False) -> SignupRules | None:
+        stmt = select(SignupRules).where(SignupRules.id == 1)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).first()
+
+    async def add_rules(self, rules: SignupRules) -> None:
+        self.session.add(rules)
+        await self.session.flush()
+
+    async def shared_signals(
+        self, since: datetime | None, *, limit: int
+    ) -> list[tuple[str, str, Account, datetime]]:
+        """(kind, value, account, last seen) for every device, and every sign-up address,
+        that two or more accounts have shown since ``since`` (None: ever), most recent
+        groups first."""
+        recent = and_(
+            or_(AccountSignal.kind == "device", AccountSignal.event == "signup"),
+            AccountSignal.created_at >= since if since is not None else true(),
+        )
+        shared = (
+            select(AccountSignal.kind, AccountSignal.value)
+            .where(recent)
+            .group_by(AccountSignal.kind, AccountSignal.value)
+            .having(func.count(func.distinct(AccountSignal.account_id)) >= 2)
+            .order_by(func.max(AccountSignal.created_at).desc())
+            .limit(limit)
+        )
+        pairs = [(k, v) for k, v in (await self.session.execute(shared)).all()]
+        if not pairs:
+            return []
+        stmt = (
+            select(AccountSignal.kind, AccountSignal.value, Account,
+                   func.max(AccountSignal.created_at))
+            .join(Account, Account.id == AccountSignal.account_id)
+            .where(recent, tuple_(AccountSignal.kind, AccountSignal.value).in_(pairs))
+            .group_by(AccountSignal.kind, AccountSignal.value, Account.id)
+            .order_by(Account.created_at)
+        )  # fmt: skip
+        rows = (await self.session.execute(stmt)).all()
+        return [(str(k), str(v), a, at) for k, v, a, at in rows]

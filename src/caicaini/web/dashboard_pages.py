@@ -23,7 +23,10 @@ from caicaini.http.deps import app_context
 from caicaini.ledger.service import LedgerService
 from caicaini.notices.service import NoticeService
 from caicaini.notices.terms import TermsService
+from caicaini.plans.catalogue import FREE_PLAN
+from caicaini.plans.errors import NoPriceSheet
 from caicaini.plans.service import PlanService
+from caicaini.trust.service import TrustService
 from caicaini.usage.service import UsageService
 from caicaini.web.guardrail_pages import low_balance_context
 from caicaini.web.rendering import render
@@ -51,6 +54,18 @@ async def _notices(ctx: AppContext, account_id: str) -> dict[str, Any]:
     }
 
 
+async def _second_free_account(ctx: AppContext, account_id: str) -> bool:
+    """The free allowance is one per person: a later free account on a device already seen
+    gets none, and is told why."""
+    async with ctx.read() as session:
+        try:
+            plan = (await PlanService(session, ctx.clock).terms_for(account_id)).plan
+        except NoPriceSheet:
+            return False
+        trust = TrustService(session, ctx.clock)
+        return plan.name == FREE_PLAN and await trust.is_second_free_account(account_id)
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
     ctx = app_context(request)
@@ -71,6 +86,7 @@ async def dashboard(request: Request, me: CurrentAccount = Depends(current_accou
             "country_name": COUNTRIES.get(account.country, account.country),
             "balance": balance,
             "grants": grants,
+            "second_free_account": await _second_free_account(ctx, me.id),
             "usage": usage,
             "chart": usage.chart.as_json(),
             "key_names": key_names,

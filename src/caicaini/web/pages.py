@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from caicaini.accounts import csrf
+from caicaini.accounts import csrf, export, export_sections
 from caicaini.accounts.closure import ClosureService
 from caicaini.accounts.deps import (
     SCOPE_KEY,
@@ -24,6 +25,7 @@ from caicaini.errors import NotFound
 from caicaini.http.deps import app_context, client_ip
 from caicaini.mail import links
 from caicaini.mail.repository import OutboxRepository
+from caicaini.notices.terms import TermsService
 from caicaini.web.guardrail_pages import guardrail_context
 from caicaini.web.rendering import HERE, remember_form, render
 
@@ -40,17 +42,26 @@ async def landing(request: Request) -> Response:
 
 @router.get("/terms", response_class=HTMLResponse)
 async def terms(request: Request) -> Response:
+    """The Terms version in effect (published in the console; the shipped file until then)."""
     await optional_account(request)
+    ctx = app_context(request)
+    async with ctx.read() as session:
+        row, text = await TermsService(session, ctx.clock, ctx.settings.public_url).text_in_effect()
+    last_updated = TERMS_LAST_UPDATED
+    if row is not None and row.text is not None:
+        last_updated = f"{row.last_updated.day} {row.last_updated:%B %Y}"
     return render(
-        request, "terms.html", {"blocks": terms_blocks(), "last_updated": TERMS_LAST_UPDATED}
+        request, "terms.html", {"blocks": terms_blocks(text), "last_updated": last_updated}
     )
 
 
-@lru_cache(maxsize=1)
-def terms_blocks() -> list[tuple[str, Any]]:
+@lru_cache(maxsize=4)
+def terms_blocks(text: str | None = None) -> list[tuple[str, Any]]:
     """(kind, content) blocks from the plain-text Terms: headings, paragraphs, lists.
     ``[label](/path)`` in the text becomes a link."""
-    lines = (HERE / "content" / "terms-of-service.txt").read_text().splitlines()
+    if text is None:
+        text = (HERE / "content" / "terms-of-service.txt").read_text()
+    lines = text.splitlines()
     blocks: list[tuple[str, Any]] = []
     for line in lines[1:]:
         text = line.strip()
@@ -158,6 +169,24 @@ async def settings_close(
     return response
 
 
+@router.get("/settings/export.json")
+async def data_export(request: Request, me: CurrentAccount = Depends(current_account)) -> Response:
+    """Everything we hold about the account, as one JSON download (never a secret)."""
+    ctx = app_context(request)
+    async with ctx.read() as session:
+        sections = await export.collect_export(session, me.id)
+    now = ctx.clock.now()
+    body = json.dumps(export_sections.document(sections, now), indent=2, ensure_ascii=False)
+    return Response(
+        body + "\n",
+        media_type="application/json",
+        headers={
+            "content-disposition": f'attachment; filename="caicaini-export-{now:%Y-%m-%d}.json"',
+            "cache-control": "no-store",
+        },
+    )
+
+
 @router.get("/dev/mail", response_class=HTMLResponse)
 async def dev_mail(request: Request) -> Response:
     ctx = app_context(request)
@@ -168,4 +197,8 @@ async def dev_mail(request: Request) -> Response:
         mails = await OutboxRepository(session).recent()
     # Development only: the links are shown working, as the recipient would get them.
     bodies = {m.id: links.reveal(m.body_text, ctx.settings.secret_key) for m in mails}
-    return render(request, "dev_mail.html", {"mails": mails, "bodies": bodies})
+    return render(
+        request,
+        "dev_mail.html",
+        {"mails": mails, "bodies": bodies, "smtp": bool(ctx.settings.smtp_url)},
+    )

@@ -293,6 +293,15 @@
     item.appendChild(link);
     list.insertBefore(item, list.firstChild);
     document.getElementById("chat-title").textContent = data.title;
+    document.title = data.title + " · Caicaini";
+    var manage = document.getElementById("chat-manage");
+    if (manage) {
+      manage.querySelectorAll("form[data-action]").forEach(function (form) {
+        form.action = data.url + "/" + form.getAttribute("data-action");
+      });
+      manage.querySelector("input[name=title]").value = data.title;
+      manage.hidden = false;
+    }
   }
 
   function submitPrompt() {

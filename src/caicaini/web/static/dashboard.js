@@ -1,6 +1,6 @@
 // The dashboard's chart: credits per UTC day by model over the last 30 days, stacked bars.
-// The figures come from <script type="application/json" id="usage-chart-data"> (the same
-// figures are in the table under the chart, for readers without it). Chart.js is vendored
+// The figures come from the canvas's data-chart attribute (JSON; the same figures are in the
+// table under the chart, for readers without it). Chart.js is vendored
 // under /static/vendor/chart.js/.
 (function () {
   "use strict";
@@ -15,10 +15,9 @@
   }
 
   function draw() {
-    var source = document.getElementById("usage-chart-data");
     var canvas = document.getElementById("usage-chart");
-    if (!source || !canvas || typeof window.Chart === "undefined") return;
-    var data = JSON.parse(source.textContent);
+    if (!canvas || typeof window.Chart === "undefined") return;
+    var data = JSON.parse(canvas.getAttribute("data-chart"));
     var chart = new window.Chart(canvas, {
       type: "bar",
       data: {
