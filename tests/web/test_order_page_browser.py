@@ -1,6 +1,7 @@
 """The order page follows the payment live in a real browser: each status clicked on the fake
 NOWPayments page shows up on the order page, in words, without reloading it; a pending order
-is cancelled from its page. Screenshots at 1280 and 390 px."""
+is cancelled from its page; a manual transfer shows its QR code and copy buttons, takes the
+claim, follows the approval and links the printable receipt. Screenshots at 1280 and 390 px."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from caicaini.audit.service import Actor
 from caicaini.context import AppContext
+from caicaini.payments.approvals import ApprovalService
 from caicaini.payments.repository import PaymentRepository
 from tests.web.helpers import PASSWORD, balance, make_account
 from tests.web.test_billing_browser import CHROMIUM_ARGS, embedded, embedded_settings
+from tests.web.test_billing_pages import manual_route
 
 __all__ = ["embedded", "embedded_settings"]
 SCREENSHOTS = Path(os.environ.get("CAICAINI_SCREENSHOTS", "/tmp/caicaini-screenshots"))
@@ -123,3 +127,51 @@ async def test_a_pending_order_is_cancelled_from_its_page(
     await _shoot(page, "order-cancelled")
     await page.goto(f"{embedded}/billing")
     assert "cancelled" in await page.locator("#orders").inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_manual_transfer_with_its_qr_code_then_the_printable_receipt(
+    embedded: str, ctx: AppContext, browser: Browser
+) -> None:
+    await manual_route(ctx)
+    acct = await make_account(ctx)
+    page = await _logged_in(browser, embedded, acct.email)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=embedded)
+    await page.check("input[name=product][value='topup:medium']")
+    await page.check("input[name=method][value=manual]")
+    await page.select_option("select[name=route]", "usdt/trc20")
+    await page.click("#buy-form button[type=submit]")
+    await page.wait_for_url(f"{embedded}/billing/orders/*")
+    assert await page.locator("#amount-due").inner_text() == "20"
+    assert await page.locator("#pay-network").inner_text() == "TRC20"
+    assert await page.locator("#address-qr").evaluate("i => i.complete && i.naturalWidth > 0")
+    await page.click("button[data-copy='#pay-address']")
+    await page.wait_for_selector("button[data-copy='#pay-address']:text('Copied')")
+    assert await page.evaluate("navigator.clipboard.readText()") == "TXyzReceivingAddress0001"
+    await _shoot(page, "order-manual")
+
+    await page.fill("input[name=tx_hash]", "c0ffee" * 10)
+    await page.fill("input[name=from_address]", "TSenderAddress000001")
+    await page.click("#claim-form button[type=submit]")
+    await page.wait_for_selector(
+        "#order-headline:text-is('Transfer submitted: waiting for approval')"
+    )
+    await page.evaluate("window.notReloaded = true")
+    async with ctx.transaction() as session:
+        (order,) = await PaymentRepository(session).orders_of(acct.id)
+        await ApprovalService(session, ctx.clock, "").approve(order.id, actor=Actor.system())
+    await page.wait_for_selector("#order-headline:text-is('Paid')", timeout=30_000)
+    assert await page.evaluate("window.notReloaded") is True
+
+    await page.click("#receipt-link")
+    await page.wait_for_url(f"{embedded}/billing/orders/*/receipt")
+    assert await page.locator("#receipt-tx").inner_text() == "c0ffee" * 10
+    assert await page.locator("#receipt-paid").inner_text() == "20 USDT on TRC20"
+    await _shoot(page, "payment-receipt")
+    await page.emulate_media(media="print")
+    assert not await page.locator(".topbar").is_visible()
+    assert not await page.locator("button[data-print]").is_visible()
+    await page.screenshot(path=str(SCREENSHOTS / "payment-receipt-print.png"), full_page=True)
+    await page.goto(f"{embedded}/billing")
+    await _shoot(page, "billing-history")

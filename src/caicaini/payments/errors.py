@@ -53,6 +53,12 @@ class NothingRefundable(Conflict):
     code = "nothing_refundable"
 
 
+class NoReceipt(NotFound):
+    """Only a paid order has a payment receipt."""
+
+    code = "receipt_not_available"
+
+
 class TooManyOpenInvoices(Conflict):
     """An account has at most ``MAX_OPEN_INVOICES`` unpaid NOWPayments invoices open at once."""
 

@@ -108,7 +108,10 @@ class Fulfilment:
             },
         )
         await self.notify(
-            order, "Payment confirmed", f"Your payment for {order.label} is confirmed. {what}"
+            order,
+            "Payment confirmed",
+            f"Your payment for {order.label} is confirmed. {what}\n\nYour receipt: "
+            f"{self.mail.public_url}/billing/orders/{order.id}/receipt",
         )
         log.info("payments.granted", payment_id=payment.id, order_id=order.id, credits=granted)
         return True

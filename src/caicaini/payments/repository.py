@@ -67,7 +67,8 @@ class PaymentRepository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
-    async def orders_of(self, account_id: str, *, limit: int = 50) -> list[PaymentOrder]:
+    async def orders_of(self, account_id: str, *, limit: int | None = 50) -> list[PaymentOrder]:
+        """The account's orders, newest first (``limit=None``: every one)."""
         query = (
             select(PaymentOrder)
             .where(PaymentOrder.account_id == account_id)
@@ -124,7 +125,7 @@ class PaymentRepository:
         query = select(Payment).where(Payment.order_id == order_id).order_by(Payment.created_at)
         return list(await self.session.scalars(query))
 
-    async def payments_of(self, account_id: str, *, limit: int = 50) -> list[Payment]:
+    async def payments_of(self, account_id: str, *, limit: int | None = 50) -> list[Payment]:
         query = (
             select(Payment)
             .where(Payment.account_id == account_id)

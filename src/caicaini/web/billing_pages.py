@@ -22,13 +22,17 @@ from caicaini.audit.service import Actor
 from caicaini.context import AppContext
 from caicaini.http.deps import app_context, client_ip
 from caicaini.ledger.service import LedgerService
+from caicaini.models.payments import Payment
+from caicaini.payments.errors import OrderNotFound
 from caicaini.payments.manual import ManualService
 from caicaini.payments.orders import OrderRequest, OrderService, create_order
 from caicaini.payments.progress import Progress, can_cancel, describe
+from caicaini.payments.receipts import payment_receipt
 from caicaini.payments.repository import PaymentRepository
 from caicaini.payments.runtime import provider_for
 from caicaini.plans.service import PlanService
 from caicaini.subscriptions.service import SubscriptionService
+from caicaini.web.qr import qr_svg
 from caicaini.web.rendering import remember_form, render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -51,8 +55,11 @@ async def billing_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]
         grants = [g for g in await ledger.grants(me.id) if g.remaining > 0]
         repo = PaymentRepository(session)
         routes = [(a.currency, a.network) for a in await repo.addresses()]
-        orders = await repo.orders_of(me.id)
-        payments = await repo.payments_of(me.id)
+        orders = await repo.orders_of(me.id, limit=None)
+        payments = await repo.payments_of(me.id, limit=None)
+    of_order: dict[str, list[Payment]] = {}
+    for payment in payments:
+        of_order.setdefault(payment.order_id, []).append(payment)
     return {
         "plan": terms.plan,
         "period": period,
@@ -63,10 +70,17 @@ async def billing_context(ctx: AppContext, me: CurrentAccount) -> dict[str, Any]
         ),
         "topups": sorted(sheet.topups.values(), key=lambda t: t.price_usd),
         "manual_routes": sorted(routes),
-        "orders": orders,
-        "payments": payments,
+        # The payment history: every order, where it stands, and what paid it.
+        "history": [
+            (order, describe(order, of_order.get(order.id, [])), _credited(of_order, order.id))
+            for order in orders
+        ],
         "majority_age": age_of_majority(me.country or ""),
     }
+
+
+def _credited(of_order: dict[str, list[Payment]], order_id: str) -> Payment | None:
+    return next((p for p in of_order.get(order_id, []) if p.granted_at is not None), None)
 
 
 @router.get("/billing", response_class=HTMLResponse)
@@ -170,6 +184,33 @@ async def cancel(
             order_id, me.id, actor=Actor("account", me.id, client_ip(request))
         )
     return RedirectResponse(f"/billing/orders/{order_id}", status_code=303)
+
+
+@router.get("/billing/orders/{order_id}/receipt", response_class=HTMLResponse)
+async def payment_receipt_page(
+    order_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    """The printable receipt of a paid order (404 for any other order)."""
+    context = await order_context(app_context(request), me, order_id)
+    receipt = payment_receipt(context["order"], context["payments"])
+    return render(request, "payment_receipt.html", {"r": receipt})
+
+
+@router.get("/billing/orders/{order_id}/address.svg")
+async def address_qr(
+    order_id: str, request: Request, me: CurrentAccount = Depends(current_account)
+) -> Response:
+    """The receiving address of a manual-transfer order as a QR code."""
+    ctx = app_context(request)
+    async with ctx.transaction() as session:
+        order = await OrderService(session, ctx.clock).get(order_id, account_id=me.id)
+    if order.method != "manual" or not order.pay_address:
+        raise OrderNotFound("this order has no transfer address")
+    return Response(
+        qr_svg(order.pay_address),
+        media_type="image/svg+xml",
+        headers={"cache-control": "private, max-age=86400"},
+    )
 
 
 @router.post("/billing/orders/{order_id}/claim")

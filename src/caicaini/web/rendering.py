@@ -41,6 +41,13 @@ def credits(value: int) -> str:
     return f"{int(value):,}"
 
 
+def amount(value: Decimal | int | str | None) -> str:
+    """A crypto amount as written to a wallet: exact, no trailing zeros, never 1E-7."""
+    if value is None:
+        return ""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
 GRANT_KINDS = {
     "subscription": "Plan credits",
     "topup": "Top-up",
@@ -57,6 +64,7 @@ def grant_kind(kind: str | None) -> str:
 templates.env.filters["usd"] = usd
 templates.env.filters["grant_kind"] = grant_kind
 templates.env.filters["credits"] = credits
+templates.env.filters["amount"] = amount
 
 _FORM_KEY = "caicaini.form"
 
