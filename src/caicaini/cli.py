@@ -141,6 +141,9 @@ def serve(
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default; the application
+        # believes it only from CAICAINI_TRUSTED_PROXIES (``caicaini.main``).
+        proxy_headers=False,
     )
 
 

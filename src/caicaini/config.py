@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     redis_pool_size: int = Field(default=50, ge=1)
     redis_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Production hardening (``caicaini.http.security``). An ``http://`` public URL is refused
+    # in production (cookies would not be Secure) unless explicitly allowed.
+    allow_http_public_url: bool = False
+    # ``/metrics`` wants ``Authorization: Bearer <token>`` when set; in production without one
+    # it is not served at all.
+    metrics_token: str = ""
+    # Addresses (or CIDR ranges), comma-separated, of the reverse proxies whose
+    # X-Forwarded-For / X-Forwarded-Proto are believed; nobody's by default.
+    trusted_proxies: str = ""
     # The web chat: the longest prompt (and system prompt) it takes, and the max_tokens of each
     # reply (with the prompt's size, what sets the hold shown as "up to N credits").
     chat_max_prompt_chars: int = 32_000
@@ -107,6 +116,11 @@ class Settings(BaseSettings):
             problems.append("CAICAINI_SECRET_KEY must be set to a random value of 32+ characters")
         if not self.database_url or self.database_url.startswith("sqlite"):
             problems.append("CAICAINI_DATABASE_URL must point at PostgreSQL")
+        if self.public_url.startswith("http://") and not self.allow_http_public_url:
+            problems.append(
+                "CAICAINI_PUBLIC_URL must be https:// (session cookies are Secure only then);"
+                " set CAICAINI_ALLOW_HTTP_PUBLIC_URL=true to run over plain http anyway"
+            )
         if self.nowpayments_base_url and not self.nowpayments_ipn_secret:
             problems.append("CAICAINI_NOWPAYMENTS_IPN_SECRET is required with NOWPayments")
         if problems:
@@ -128,6 +142,10 @@ class Settings(BaseSettings):
         if self.run_jobs_in_process is not None:
             return self.run_jobs_in_process
         return self.env != "production"
+
+    @property
+    def proxies(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def secure_cookies(self) -> bool:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from caicaini import errors
 from caicaini.config import Settings
@@ -22,6 +23,7 @@ from caicaini.http import errors as http_errors
 from caicaini.http.disconnect import ClientGone, client_gone_handler
 from caicaini.http.lane import FastLaneApp
 from caicaini.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from caicaini.http.security import SecurityHeadersMiddleware
 from caicaini.logs import configure_logging, get_logger
 from caicaini.worker import registry
 from caicaini.worker.scheduler import Scheduler
@@ -120,6 +122,9 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     # its licence and version): no CDN, no build step.
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
     app.add_edge_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_edge_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
+    if settings.proxies:  # X-Forwarded-For believed from these addresses only
+        app.add_edge_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)  # type: ignore[arg-type]
     app.add_middleware(RequestContextMiddleware)
     return app
 

@@ -48,6 +48,7 @@ def test_production_always_hashes_passwords_with_the_standard_profile() -> None:
 
     settings = Settings(
         env="production",
+        public_url="https://caicaini.example",
         database_url="postgresql://db.internal/caicaini",
         secret_key="x" * 40,
         password_hash_profile="fast",

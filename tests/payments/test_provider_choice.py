@@ -26,7 +26,12 @@ def test_the_embedded_default_uses_the_fake(tmp_path: Path) -> None:
 
 def test_production_never_uses_the_fake(tmp_path: Path) -> None:
     settings = make_settings(
-        PG, tmp_path, env="production", secret_key=TEST_SECRET, password_hash_profile="standard"
+        PG,
+        tmp_path,
+        env="production",
+        secret_key=TEST_SECRET,
+        password_hash_profile="standard",
+        public_url="https://caicaini.example",
     )
     provider, fake = build_provider(settings)
     assert isinstance(provider, UnconfiguredProvider) and fake is None
@@ -40,6 +45,7 @@ def test_a_configured_base_url_is_used(tmp_path: Path) -> None:
         env="production",
         secret_key=TEST_SECRET,
         password_hash_profile="standard",
+        public_url="https://caicaini.example",
         nowpayments_base_url="https://api-sandbox.nowpayments.io/v1",
         nowpayments_api_key="key",
         nowpayments_ipn_secret="ipn",

@@ -15,8 +15,9 @@ from tests.gateway.conftest import (
     live_sqlite,
 )
 from tests.mail.conftest import smtp_port
+from tests.web.live_app import app
 
 __all__ = [
-    "fake", "fake_upstream", "gapp", "gclient", "gctx", "lctx", "live", "live_postgres",
+    "app", "fake", "fake_upstream", "gapp", "gclient", "gctx", "lctx", "live", "live_postgres",
     "live_sqlite", "smtp_port",
 ]  # fmt: skip

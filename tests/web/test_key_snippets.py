@@ -12,44 +12,17 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from caicaini.context import AppContext
-from caicaini.main import create_app
-from caicaini.plans.hooks import install_default_catalogue
-from caicaini.testing.fake_upstream import FakeUpstreamServer
-from caicaini.testing.live_server import LiveServer
 from tests.client.test_claude_code import claude_binary
-from tests.conftest import _empty_tables
-from tests.gateway.support import gateway_settings, usage_of
-from tests.payments.support import free_port
+from tests.gateway.support import usage_of
 from tests.web.helpers import login, make_account
+from tests.web.live_app import App
 
 pytestmark = [pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
-
-
-@pytest.fixture
-async def served(
-    db_url: str, tmp_path: Path, fake_upstream: FakeUpstreamServer
-) -> AsyncIterator[tuple[LiveServer, AppContext]]:
-    """The app under uvicorn whose public URL is the address it serves (so the page's
-    snippets point at it), with a context on its database."""
-    port = free_port()
-    settings = gateway_settings(
-        db_url, tmp_path, fake_upstream, public_url=f"http://127.0.0.1:{port}"
-    )
-    ctx = AppContext.from_settings(settings)
-    await _empty_tables(ctx.db)
-    await install_default_catalogue(ctx)
-    try:
-        with LiveServer(create_app(settings), port=port, lifespan="on") as server:
-            yield server, ctx
-    finally:
-        await ctx.close()
 
 
 def snippet(page: str, name: str) -> str:
@@ -57,11 +30,11 @@ def snippet(page: str, name: str) -> str:
     return html.unescape(block)
 
 
-async def new_key_page(live: LiveServer, ctx: AppContext, plan: str = "plus") -> tuple[str, str]:
+async def new_key_page(app: App, plan: str = "plus") -> tuple[str, str]:
     """(the page shown after creating a key, the account id)."""
     email = f"snip-{uuid.uuid4().hex[:8]}@example.com"
-    account = await make_account(ctx, email, plan=plan)
-    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
+    account = await make_account(app.ctx, email, plan=plan)
+    async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
         token = await login(client, email)
         created = await client.post("/keys", data={"csrf_token": token, "name": "snippets"})
     assert created.status_code == 200
@@ -81,11 +54,8 @@ def shell(script: str, home: Path, extra_path: str = "") -> subprocess.Completed
     )  # fmt: skip
 
 
-async def test_curl_and_both_python_sdks_work_as_pasted(
-    served: tuple[LiveServer, AppContext], tmp_path: Path
-) -> None:
-    live, lctx = served
-    page, account_id = await new_key_page(live, lctx)
+async def test_curl_and_both_python_sdks_work_as_pasted(app: App, tmp_path: Path) -> None:
+    page, account_id = await new_key_page(app)
     key_line = snippet(page, "key")
     assert key_line.startswith("export CAICAINI_API_KEY=sk-cai-")
 
@@ -101,16 +71,15 @@ async def test_curl_and_both_python_sdks_work_as_pasted(
         assert run.returncode == 0, run.stderr
         assert run.stdout.startswith("Echo:"), name
 
-    models = sorted(r.model for r in await usage_of(lctx, account_id))
+    models = sorted(r.model for r in await usage_of(app.ctx, account_id))
     assert models == ["claude-haiku-4-5", "claude-sonnet-4-5", "kimi-k2.7-code"]
 
 
 @pytest.mark.timeout(900)  # npm install of the pinned Claude Code on first use
 async def test_the_claude_code_snippet_works_as_pasted_with_plan_models(
-    served: tuple[LiveServer, AppContext], tmp_path: Path
+    app: App, tmp_path: Path
 ) -> None:
-    live, lctx = served
-    page, account_id = await new_key_page(live, lctx)
+    page, account_id = await new_key_page(app)
     code = snippet(page, "claude-code")
     assert "export ANTHROPIC_MODEL=claude-sonnet-4-5" in code
     assert "export ANTHROPIC_SMALL_FAST_MODEL=claude-haiku-4-5" in code
@@ -125,14 +94,14 @@ async def test_the_claude_code_snippet_works_as_pasted_with_plan_models(
     assert run.returncode == 0, run.stderr + run.stdout
     result = json.loads(run.stdout)
     assert result["is_error"] is False and str(result["result"]).startswith("Echo:")
-    used = {r.model for r in await usage_of(lctx, account_id)}
+    used = {r.model for r in await usage_of(app.ctx, account_id)}
     assert "claude-sonnet-4-5" in used and used <= {"claude-sonnet-4-5", "claude-haiku-4-5"}
 
 
 async def test_snippets_name_models_of_the_pro_plan_too(
-    served: tuple[LiveServer, AppContext],
+    app: App,
 ) -> None:
-    page, _ = await new_key_page(*served, plan="pro")
+    page, _ = await new_key_page(app, plan="pro")
     code = snippet(page, "claude-code")
     assert "ANTHROPIC_MODEL=claude-opus-4-5" in code
     assert "ANTHROPIC_SMALL_FAST_MODEL=claude-haiku-4-5" in code

@@ -158,7 +158,7 @@ async def test_the_receipt_is_written_for_a_person(
     assert re.search(r"Cache write</th><td class=\"num\">100<", tokens)
     assert re.search(r"Output</th><td class=\"num\">2,500<", tokens)
     # 9,100 cached + the prompt's own tokens count as input; 2,500 output is 2 units of 2,000.
-    working = text.split('id="units-working">', 1)[1].split("</div>", 1)[0]
+    working = text.split('id="units-working">', 1)[1].split("</pre>", 1)[0]
     assert (
         "÷ 8,000⌉" in working and "⌈2,500 ÷ 2,000⌉" in working and "= max(1, 2, 2) = 2" in working
     )

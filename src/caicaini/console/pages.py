@@ -23,6 +23,7 @@ from caicaini.console import (
     pricing_pages,
     refunds_pages,
     signals_pages,
+    terms_pages,
     users_pages,
 )
 from caicaini.console.formats import crypto, pretty_json
@@ -61,5 +62,6 @@ for module in (
     incident_pages,
     pricing_pages,
     signals_pages,
+    terms_pages,
 ):
     router.include_router(module.router)

@@ -34,6 +34,9 @@ class TermsVersion(Base):
     material: Mapped[bool] = mapped_column(Boolean)
     summary: Mapped[str] = mapped_column(Text)
     text_sha256: Mapped[str] = mapped_column(String(64))
+    # The published text (kept for the history; NULL for a version recorded before texts
+    # were stored: the shipped file, whose hash it carries).
+    text: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

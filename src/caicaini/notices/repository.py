@@ -82,6 +82,13 @@ class NoticeRepository:
         stmt = select(TermsVersion).order_by(TermsVersion.version.desc()).limit(1)
         return (await self.session.scalars(stmt)).first()
 
+    async def terms_history(self) -> list[TermsVersion]:
+        stmt = select(TermsVersion).order_by(TermsVersion.version.desc())
+        return list((await self.session.scalars(stmt)).all())
+
+    async def terms_version(self, version: int) -> TermsVersion | None:
+        return await self.session.get(TermsVersion, version)
+
     async def terms_count(self) -> int:
         return int(
             (

@@ -4,10 +4,15 @@ Each version records its "last updated" date, when it takes effect, whether it i
 and the SHA-256 of its text. A material change must be announced at least seven days before
 it takes effect; every active account is e-mailed and gets a dashboard notice when it is
 published. Each account's acceptance of a version is recorded once.
+
+Every version keeps its text, so the published history can be read back (a version recorded
+before texts were kept is the shipped file, whose hash it carries). ``review`` shows an
+operator's proposed text against the text in effect, line by line, before it is published.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +28,33 @@ from caicaini.notices.service import NoticeService
 from caicaini.plans.errors import InsufficientNotice
 
 NOTICE_PERIOD = timedelta(days=7)
+MAX_TEXT = 200_000
+
+
+@dataclass(frozen=True)
+class TermsReview:
+    """A proposed text against the version in effect."""
+
+    current_version: int | None
+    diff: list[tuple[str, str]]  # (" " | "+" | "-" | "@", line)
+    material: bool
+    earliest_at: datetime  # the earliest effective time the rules allow
+
+    @property
+    def changed(self) -> bool:
+        return any(kind in "+-" for kind, _ in self.diff)
+
+
+def check_text(text: str, summary: str) -> tuple[str, str]:
+    text = text.replace("\r\n", "\n").strip() + "\n"
+    if len(text.strip()) == 0:
+        raise InvalidInput("the Terms cannot be empty", field="text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"the Terms are at most {MAX_TEXT:,} characters", field="text")
+    summary = " ".join(summary.split())
+    if not summary:
+        raise InvalidInput("summarise the change: customers are told it", field="summary")
+    return text, summary[:500]
 
 
 @dataclass(frozen=True)
@@ -59,6 +91,8 @@ class TermsService:
         last_updated: date | None = None,
     ) -> TermsView:
         now = self.clock.now()
+        if actor.kind != "system":
+            text, summary = check_text(text, summary)
         effective_at = effective_at or now  # None: at once
         if effective_at < now:
             raise InvalidInput("new Terms cannot take effect in the past", field="effective_at")
@@ -78,6 +112,7 @@ class TermsService:
             material=material,
             summary=summary,
             text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            text=text,
             published_at=now,
         )
         self.repo.add(row)
@@ -106,6 +141,34 @@ class TermsService:
                 email=email,
                 effective_at=row.effective_at,
             )
+
+    async def history(self) -> list[TermsVersion]:
+        return await self.repo.terms_history()
+
+    async def version(self, version: int) -> TermsVersion:
+        row = await self.repo.terms_version(version)
+        if row is None:
+            raise NotFound(f"no Terms version {version}")
+        return row
+
+    async def text_in_effect(self) -> tuple[TermsVersion | None, str]:
+        """The version in effect and its text (the shipped file when none is recorded)."""
+        row = await self.repo.terms_in_effect(self.clock.now())
+        return row, text_of(row)
+
+    async def review(self, text: str, *, material: bool) -> TermsReview:
+        proposed, _ = check_text(text, "review")
+        current, current_text = await self.text_in_effect()
+        lines = difflib.unified_diff(
+            current_text.splitlines(), proposed.splitlines(), lineterm="", n=2
+        )
+        diff = [(line[0], line[1:]) for line in list(lines)[2:]]
+        now = self.clock.now()
+        latest = await self.repo.latest_terms()
+        earliest = now + NOTICE_PERIOD if material and latest is not None else now
+        if latest is not None and latest.effective_at > earliest:
+            earliest = latest.effective_at
+        return TermsReview(current.version if current else None, diff, material, earliest)
 
     async def current(self) -> TermsView | None:
         row = await self.repo.terms_in_effect(self.clock.now())
@@ -141,3 +204,12 @@ class TermsService:
 
     async def has_accepted(self, account_id: str, version: int) -> bool:
         return await self.repo.acceptance(account_id, version) is not None
+
+
+def text_of(row: TermsVersion | None) -> str:
+    """A version's text; for one recorded before texts were kept, the shipped file."""
+    if row is not None and row.text is not None:
+        return row.text
+    from caicaini.notices.hooks import shipped_terms_text
+
+    return shipped_terms_text()

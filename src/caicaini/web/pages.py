@@ -25,6 +25,7 @@ from caicaini.errors import NotFound
 from caicaini.http.deps import app_context, client_ip
 from caicaini.mail import links
 from caicaini.mail.repository import OutboxRepository
+from caicaini.notices.terms import TermsService
 from caicaini.web.guardrail_pages import guardrail_context
 from caicaini.web.rendering import HERE, remember_form, render
 
@@ -41,17 +42,26 @@ async def landing(request: Request) -> Response:
 
 @router.get("/terms", response_class=HTMLResponse)
 async def terms(request: Request) -> Response:
+    """The Terms version in effect (published in the console; the shipped file until then)."""
     await optional_account(request)
+    ctx = app_context(request)
+    async with ctx.read() as session:
+        row, text = await TermsService(session, ctx.clock, ctx.settings.public_url).text_in_effect()
+    last_updated = TERMS_LAST_UPDATED
+    if row is not None and row.text is not None:
+        last_updated = f"{row.last_updated.day} {row.last_updated:%B %Y}"
     return render(
-        request, "terms.html", {"blocks": terms_blocks(), "last_updated": TERMS_LAST_UPDATED}
+        request, "terms.html", {"blocks": terms_blocks(text), "last_updated": last_updated}
     )
 
 
-@lru_cache(maxsize=1)
-def terms_blocks() -> list[tuple[str, Any]]:
+@lru_cache(maxsize=4)
+def terms_blocks(text: str | None = None) -> list[tuple[str, Any]]:
     """(kind, content) blocks from the plain-text Terms: headings, paragraphs, lists.
     ``[label](/path)`` in the text becomes a link."""
-    lines = (HERE / "content" / "terms-of-service.txt").read_text().splitlines()
+    if text is None:
+        text = (HERE / "content" / "terms-of-service.txt").read_text()
+    lines = text.splitlines()
     blocks: list[tuple[str, Any]] = []
     for line in lines[1:]:
         text = line.strip()

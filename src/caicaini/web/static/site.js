@@ -4,7 +4,9 @@
 // - <form data-confirm="Question?">: asks before submitting;
 // - <button data-copy="#element-id" hidden>: copies that element's text (the buttons start
 //   hidden, so a page without JavaScript shows no dead button);
-// - <time data-local datetime="…">: adds the reader's local time as a tooltip.
+// - <time data-local datetime="…">: adds the reader's local time as a tooltip;
+// - a table (in its .table-wrap) or a code block that scrolls sideways can be scrolled from the
+//   keyboard (it takes focus only while it overflows).
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -79,7 +81,19 @@
     });
   }
 
+  function scrollableTables() {
+    document.querySelectorAll(".table-wrap, pre").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("tabindex", "0");
+      } else {
+        wrap.removeAttribute("tabindex");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
     menu();
     confirmations();
     copyButtons();
