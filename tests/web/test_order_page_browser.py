@@ -110,6 +110,11 @@ async def test_a_pending_order_is_cancelled_from_its_page(
 ) -> None:
     acct = await make_account(ctx)
     page = await _logged_in(browser, embedded, acct.email)
+    await page.goto(f"{embedded}/pricing")
+    await _shoot(page, "pricing")
+    await page.click("#topup-medium a.button")  # the pricing page's buy button
+    await page.wait_for_url(f"{embedded}/billing?product=topup%3Amedium#buy")
+    assert await page.locator("input[name=product][value='topup:medium']").is_checked()
     order_id = await _buy(page, embedded, ctx, acct.id, "topup:medium")
     await page.goto(f"{embedded}/billing/orders/{order_id}")
     questions: list[str] = []

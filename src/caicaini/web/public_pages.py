@@ -51,7 +51,6 @@ async def pricing(request: Request) -> Response:
             "models": models,
             "scheduled": scheduled,
             "provider_names": PROVIDER_NAMES,
-            "order_id": request.query_params.get("order"),
         },
     )
 
