@@ -39,6 +39,7 @@ async def test_the_queue_shows_what_a_decision_needs(
         SENDER,
         "deadbeef00112233",
         "2,000 credits",
+        "Top-up, 2,000 credits",  # the product in words, not its code
     ):
         assert fact in card, fact
     card = page.split(f'id="review-{partial}"', 1)[1]
@@ -87,6 +88,7 @@ async def test_orders_are_filtered_by_status_method_and_date(
 
     both = await listed()
     assert manual in both and partial in both
+    assert "Top-up, 2,000 credits" in both and "topup:" not in both
     only = await listed(method="manual")
     assert manual in only and partial not in only
     review = await listed(status="review")

@@ -29,6 +29,7 @@ class ReviewItem:
     price_usd: Decimal
     method: str
     reason: str
+    label: str  # the product in words ("Top-up, 2,000 credits")
     pay_currency: str | None
     pay_amount: Decimal | None
     actually_paid: Decimal | None
@@ -57,6 +58,7 @@ class ApprovalService:
                     payment_id=payment.id,
                     account_id=order.account_id,
                     product=order.product,
+                    label=order.label,
                     price_usd=order.price_usd,
                     method=order.method,
                     reason="manual transfer claim" if manual else (payment.review_reason or ""),
