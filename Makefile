@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check bench bench-client bench-chat fmt clean
+.PHONY: help install run test check bench bench-client bench-chat bench-console fmt clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ bench-client: install ## Measure Caicaini Code (start-up, print mode end to end)
 
 bench-chat: install ## Measure the web chat (pages, search, streaming) into bench/chat/RESULTS.md
 	$(BIN)/python -m bench.chat
+
+bench-console: install ## Measure the operator console's pages into bench/console/RESULTS.md
+	$(BIN)/python -m bench.console
 
 fmt: install ## Format the code
 	$(BIN)/ruff format src tests bench client

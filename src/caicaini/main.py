@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         title="Caicaini",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is ours (web.public_pages): Swagger UI vendored, no CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )

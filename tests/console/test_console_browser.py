@@ -36,6 +36,9 @@ async def test_operator_approves_a_manual_transfer(live_server: str, ctx: AppCon
         await shoot(page, "console-payments")
         await page.fill(f"#review-{order_id} form.approve input[name=reason]", "seen on chain")
         await page.click(f"#review-{order_id} form.approve button")
+        await page.wait_for_selector("#confirm")
+        assert "the balance goes from 0 to 2,000" in await page.inner_text("#confirm")
+        await page.click("#confirm button[type=submit]")
         await page.wait_for_selector("#empty-queue")
         await page.goto(f"{live_server}/console/users/{account_id}")
         assert (await page.inner_text("#user-balance")).startswith("2,000 credits")
@@ -109,6 +112,8 @@ async def test_operator_reviews_a_partial_payment(live_server: str, ctx: AppCont
         await page.fill(f"{card} form.approve input[name=credits]", "500")
         await page.fill(f"{card} form.approve input[name=reason]", "a quarter paid")
         await page.click(f"{card} form.approve button")
+        await page.wait_for_selector("#confirm")
+        await page.click("#confirm button[type=submit]")
         await page.wait_for_selector("text=Approved: the credits were granted")
         assert await page.query_selector(card) is None
         await page.goto(f"{live_server}/console/orders")

@@ -11,7 +11,7 @@ from caicaini.accounts.repository import AccountRepository
 from caicaini.context import AppContext
 from caicaini.payments.repository import PaymentRepository
 from tests.accounts.helpers import audit_actions
-from tests.console.helpers import as_operator, preview
+from tests.console.helpers import as_operator, confirmation, preview
 from tests.console.payment_support import manual_claim
 from tests.web.helpers import balance, catalogue, login, make_account
 
@@ -132,6 +132,10 @@ async def test_approving_a_manual_transfer_grants_its_credits_once(
     assert f'id="review-{order_id}"' in queue.text and "ada@example.com" in queue.text
     assert "deadbeef00112233" in queue.text
     form = {"csrf_token": token, "reason": "transfer seen on chain"}
+    shown = await client.post(f"/console/payments/{order_id}/approve", data=form)
+    assert "the balance goes from 0 to 2,000" in shown.text
+    assert await balance(ctx, account_id) == 0  # a preview changes nothing
+    form = confirmation(shown.text, token, None)
     approved = await client.post(f"/console/payments/{order_id}/approve", data=form)
     assert approved.status_code == 303
     assert await balance(ctx, account_id) == 2000

@@ -59,6 +59,9 @@ async def test_grant_a_chosen_amount_for_a_partial_payment_once(
     assert bad.status_code == 400 and "whole number" in bad.text
     assert await balance(ctx, account_id) == 0
     form = {"csrf_token": token, "credits": "450", "reason": "paid a quarter, less fees"}
+    shown = await client.post(url, data=form)
+    assert "450 credits are granted to bob@example.com" in shown.text
+    form = confirmation(shown.text, token, None)
     assert (await client.post(url, data=form)).status_code == 303
     again = await client.post(url, data=form)
     assert again.status_code == 409 and "nothing waiting for a decision" in again.text

@@ -13,6 +13,7 @@ import pytest
 from caicaini.context import AppContext
 from caicaini.errors import InvalidInput
 from caicaini.guardrails.service import parse_credits
+from caicaini.kit.text import plain_text
 from caicaini.testing.fake_upstream import FakeScript
 from tests.console.helpers import as_operator, preview
 from tests.gateway.support import CLAUDE, balance, customer, issue_key, message_body, usage_of
@@ -224,3 +225,43 @@ def test_guardrail_amounts_are_plain_digits_within_the_limit(raw: str) -> None:
     with pytest.raises(InvalidInput):
         parse_credits(raw, "cap")
     assert parse_credits("1,000", "cap") == 1000
+
+
+async def test_control_characters_in_stored_text_are_refused_not_a_500(
+    gctx: AppContext, gclient: httpx.AsyncClient
+) -> None:
+    """Found by the schemathesis run: PostgreSQL refuses NUL in text."""
+    await make_account(gctx, plan="plus")
+    csrf = await login(gclient)
+    headers = {"x-csrf-token": csrf}
+    r = await gclient.post("/api/v1/keys", json={"name": "lap\u0000top"}, headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["field"] == "name"
+    r = await gclient.post(
+        "/api/v1/me/close",
+        json={"password": "correct-Horse-7", "reason": "bye\u0000"},
+        headers=headers,
+    )
+    assert r.status_code == 400, r.text
+    assert (await gclient.get("/api/v1/me")).json()["status"] == "active"
+    gclient.cookies.clear()
+    signup = await gclient.post(
+        "/api/v1/accounts",
+        json={
+            "email": "new@example.com",
+            "password": "correct-Horse-7",
+            "date_of_birth": "1990-01-01",
+            "country": "GB",
+            "device_fingerprint": "ab\u0000cd",
+        },
+    )
+    assert signup.status_code == 201, signup.text
+
+
+def test_plain_text_allows_line_breaks_only_where_asked() -> None:
+    assert plain_text("two\nlines", "reason", multiline=True) == "two\nlines"
+    for bad in ("nul\u0000", "esc\u001b", "lone \ud800"):
+        with pytest.raises(InvalidInput):
+            plain_text(bad, "name")
+    with pytest.raises(InvalidInput):
+        plain_text("two\nlines", "name")

@@ -59,3 +59,20 @@ async def test_no_page_breaks_under_the_content_security_policy(
         await log_in(operator, live_server, "op@example.com")
         problems += await refusals(operator, live_server, OPERATOR)
     assert problems == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_api_reference_is_drawn_from_our_own_origin_under_the_policy(
+    live_server: str,
+) -> None:
+    async with chromium() as browser:
+        page = await browser.new_page()
+        elsewhere: list[str] = []
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(live_server) else elsewhere.append(r.url),
+        )
+        problems = await refusals(page, live_server, ["/api/docs"])
+        await page.locator(".opblock-summary-path", has_text="/api/v1/balance").first.wait_for()
+    assert problems == [] and elsewhere == []

@@ -4,6 +4,7 @@ fake upstream makes the messages; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import httpx
@@ -156,3 +157,16 @@ async def test_declaring_checks_provider_title_and_window(
     with pytest.raises(IncidentNotFound):
         await reconcile(gctx, "inc_nope")
     assert await audit_of(gctx, "incident.declared") == []
+
+
+async def test_two_runs_at_once_return_the_credits_once(
+    gctx: AppContext, gclient: httpx.AsyncClient, fake: FakeScript, clock: FrozenClock
+) -> None:
+    account = await customer(gctx)
+    await failed_mid_stream(gclient, await issue_key(gctx, account))
+    await wait_for_records(gctx, 1)
+    incident = await declare(gctx, clock.now() - timedelta(hours=1))
+    runs = await asyncio.gather(*(reconcile(gctx, incident.id) for _ in range(2)))
+    assert sorted(r.credits for r in runs) == [0, RATES[CLAUDE]]
+    assert await balance(gctx, account) == 1000
+    await assert_books_balance(gctx)

@@ -25,6 +25,7 @@ from caicaini.audit.service import Actor, AuditService
 from caicaini.config import Settings
 from caicaini.errors import Conflict, InvalidInput, NotFound
 from caicaini.kit.clock import Clock
+from caicaini.kit.text import plain_text
 from caicaini.mail.service import MailService
 from caicaini.models.accounts import Account
 
@@ -107,7 +108,7 @@ class ClosureService:
             raise InvalidCredentials("The current password is not correct.")
         return await self.close_account(
             account.id,
-            reason=reason.strip() or "closed by the owner",
+            reason=plain_text(reason, "reason", multiline=True).strip() or "closed by the owner",
             actor=Actor("user", account.id, ip),
         )
 

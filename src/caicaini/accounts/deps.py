@@ -11,7 +11,8 @@ token, so a page handler cannot forget either check.
 
 ``require_csrf`` accepts the session's token in the ``x-csrf-token`` header (JSON clients)
 or in a ``csrf_token`` form field (server-rendered forms). The resolved account is cached on
-the request, so several dependencies cost one database look-up.
+the request, so several dependencies cost one database look-up, and that look-up is a read
+transaction: a request carrying a cookie writes nothing (no write lock on SQLite).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ async def _resolve(request: Request) -> CurrentAccount:
     if isinstance(cached, CurrentAccount):
         return cached
     ctx: AppContext = request.app.state.ctx
-    async with ctx.transaction() as session:
+    # A read, never a write: sessions have a fixed expiry (set at login), so resolving one
+    # changes nothing and must not queue behind writers (BEGIN IMMEDIATE on SQLite).
+    async with ctx.read() as session:
         service = SessionService(AccountRepository(session), ctx.clock, ctx.settings)
         account, web_session = await service.resolve(request.cookies.get(SESSION_COOKIE))
         current = CurrentAccount(

@@ -129,7 +129,7 @@ async def password_reset_confirm(body: PasswordResetConfirmIn, request: Request)
 @router.get("/me")
 async def me(request: Request, current: CurrentAccount = Depends(current_account)) -> AccountOut:
     ctx = app_context(request)
-    async with ctx.transaction() as session:
+    async with ctx.read() as session:
         return AccountOut.of(await AccountService(session, ctx.clock, ctx.settings).get(current.id))
 
 

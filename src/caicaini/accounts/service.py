@@ -50,6 +50,14 @@ LINK_TEMPLATES = ("verify_email", "password_reset", "email_change")
 LINK_MAIL_WINDOW = timedelta(hours=1)
 
 
+def _fingerprint(value: str | None) -> str | None:
+    """A device fingerprint is a signal, not input to refuse: one that is not printable
+    ASCII (NUL included, which PostgreSQL refuses in text) is dropped."""
+    if value and value.isascii() and value.isprintable():
+        return value
+    return None
+
+
 def _minutes(seconds: int) -> str:
     minutes = -(-seconds // 60)
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
@@ -133,16 +141,15 @@ class AccountService:
                 "password instead.",
                 details={"field": "email"},
             )
-        await self.trust.check_new_account_allowed(ip, form.device_fingerprint)
+        fingerprint = _fingerprint(form.device_fingerprint)
+        await self.trust.check_new_account_allowed(ip, fingerprint)
         account = await self.create(
             email=email,
             password=form.password,
             date_of_birth=form.date_of_birth,
             country=country,
         )
-        await self.trust.record(
-            account.id, ip=ip, fingerprint=form.device_fingerprint, event="signup"
-        )
+        await self.trust.record(account.id, ip=ip, fingerprint=fingerprint, event="signup")
         terms = TermsService(self.session, self.clock, self.settings.public_url)
         # Creating an account is accepting the Terms in effect (their first paragraph).
         accepted = await terms.accept(account.id) if await terms.current() else None
@@ -243,7 +250,9 @@ class AccountService:
             account.password_hash = self.passwords.hash(password)
         await self.sessions.clear_failures(address)
         started = await self.sessions.start(account)
-        await self.trust.record(account.id, ip=ip, fingerprint=device_fingerprint, event="login")
+        await self.trust.record(
+            account.id, ip=ip, fingerprint=_fingerprint(device_fingerprint), event="login"
+        )
         await self._audit_own(
             "account.login",
             account.id,

@@ -21,6 +21,7 @@ from caicaini.errors import InvalidInput, NotFound
 from caicaini.guardrails.caps import check_caps
 from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
+from caicaini.kit.text import plain_text
 from caicaini.mail.service import MailService
 from caicaini.models.accounts import Account
 from caicaini.models.api_keys import ApiKey
@@ -77,7 +78,7 @@ class ApiKeyService:
         key = ApiKey(
             id=new_id("key"),
             account_id=account_id,
-            name=options.name.strip()[:100] or "default",
+            name=plain_text(options.name, "name").strip()[:100] or "default",
             key_hash=keyformat.key_hash(secret),
             hint=keyformat.hint(secret),
             created_at=now,

@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caicaini.accounts.repository import AccountRepository
+from caicaini.console.forms import Preview
 from caicaini.console.repository import ConsoleRepository
 from caicaini.errors import InvalidInput
 from caicaini.kit.clock import Clock
+from caicaini.ledger.service import LedgerService
 from caicaini.models.payments import ORDER_STATUSES
 from caicaini.payments.approvals import ApprovalService, ReviewItem
-from caicaini.payments.errors import OrderNotFound
+from caicaini.payments.errors import OrderNotFound, OrderState
 from caicaini.payments.repository import PaymentRepository
 
 METHODS = ("nowpayments", "manual")
@@ -104,6 +106,37 @@ async def review_queue(
     ids = sorted({i.account_id for i in items})
     emails = {a.id: a.email for a in await AccountRepository(session).by_ids(ids)}
     return [(item, emails.get(item.account_id, item.account_id)) for item in items]
+
+
+async def approval_preview(
+    session: AsyncSession,
+    clock: Clock,
+    public_url: str,
+    order_id: str,
+    credits: int | None,
+    reason: str,
+) -> Preview:
+    """What approving does: the credits granted (or the period begun) and the balance after."""
+    queue = await review_queue(session, clock, public_url)
+    found = next(((i, e) for i, e in queue if i.order_id == order_id), None)
+    if found is None:
+        raise OrderState(f"order {order_id} has nothing waiting for a decision")
+    item, email = found
+    grant = credits if credits is not None else item.suggested_credits
+    before = await LedgerService(session, clock).balance(item.account_id)
+    effects = [
+        f"{grant:,} credits are granted to {email}: the balance goes from {before:,} to "
+        f"{before + grant:,}"
+        if item.product.startswith("topup:") or credits is not None
+        else f"the {item.product} period begins for {email}, with its monthly allowance",
+        "the customer is e-mailed that the payment is confirmed",
+        "the audit log records you as the actor, with the reason",
+    ]
+    carry = {"reason": reason, "credits": "" if credits is None else str(credits)}
+    return Preview(
+        "Approve the payment", f"order {order_id}", effects,
+        url=f"/console/payments/{order_id}/approve", cancel="/console/payments", carry=carry,
+    )  # fmt: skip
 
 
 async def manual_settings(session: AsyncSession) -> dict[str, Any]:

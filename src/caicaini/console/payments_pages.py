@@ -54,11 +54,18 @@ async def _decide(request: Request, me: CurrentAccount, order_id: str, approve: 
         {**await _queue_context(ctx), "failed": order_id, "form": form},
     )
     reason = require_reason(form.get("reason"))
+    raw = form.get("credits", "")
+    credits = parse_amount(raw, "credits") if raw else None
+    if approve and form.get("step") != "apply":
+        async with ctx.read() as session:
+            preview = await payments.approval_preview(
+                session, ctx.clock, ctx.settings.public_url, order_id, credits, reason
+            )
+        context = {"preview": preview, "op": new_id("op"), "console_tab": "payments"}
+        return render(request, "console_confirm.html", context)
     async with ctx.transaction() as session:
         service = ApprovalService(session, ctx.clock, ctx.settings.public_url)
         if approve:
-            raw = form.get("credits", "")
-            credits = parse_amount(raw, "credits") if raw else None
             await service.approve(
                 order_id, actor=actor(me, request), credits=credits, reason=reason
             )

@@ -3,8 +3,8 @@
 The pages run only our own and vendored scripts and stylesheets (``/static``), with no inline
 script, style attribute or event handler, so the Content-Security-Policy allows ``'self'``
 and nothing else; a JSON data block (``<script type="application/json">``) is data, not
-script, and needs no exception. FastAPI's interactive API reference (``/api/docs``) is
-the one page built from a CDN with an inline script: it gets a policy of its own.
+script, and needs no exception; the API reference (``/api/docs``) is vendored Swagger UI
+started by a static script, under the same policy.
 ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY`` keep every page out of frames
 (clickjacking); HSTS is sent when the public URL is https.
 """
@@ -19,12 +19,6 @@ PAGE_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-)
-DOCS_PATH = "/api/docs"
 HSTS = "max-age=63072000; includeSubDomains"
 
 
@@ -38,14 +32,13 @@ class SecurityHeadersMiddleware:
         ]
         if hsts:
             common.append((b"strict-transport-security", HSTS.encode()))
-        self.page_headers = [(b"content-security-policy", PAGE_POLICY.encode()), *common]
-        self.docs_headers = [(b"content-security-policy", DOCS_POLICY.encode()), *common]
+        self.headers = [(b"content-security-policy", PAGE_POLICY.encode()), *common]
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.docs_headers if scope["path"] == DOCS_PATH else self.page_headers
+        extra = self.headers
 
         async def with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":

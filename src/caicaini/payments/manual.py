@@ -18,6 +18,7 @@ from caicaini.audit.service import Actor, AuditService
 from caicaini.errors import InvalidInput
 from caicaini.kit.clock import Clock
 from caicaini.kit.ids import new_id
+from caicaini.kit.text import plain_text
 from caicaini.models.payments import ManualAddress, ManualRate, Payment, PaymentOrder
 from caicaini.payments import status as st
 from caicaini.payments.errors import NoManualRoute, OrderNotFound, OrderState, TxHashAlreadyClaimed
@@ -37,7 +38,7 @@ def normalise_currency(value: str | None, field: str = "currency") -> str:
 
 
 def check_address(address: str) -> str:
-    address = address.strip()
+    address = plain_text(address, "address").strip()
     if not 10 <= len(address) <= 200 or any(c.isspace() for c in address):
         raise InvalidInput("the address looks wrong", field="address")
     return address
@@ -154,7 +155,7 @@ class ManualService:
         if order.method != "manual" or order.status != "pending":
             raise OrderState(f"this order cannot take a transfer claim (it is {order.status})")
         tx = normalise_tx_hash(tx_hash, order.pay_network)
-        sender = from_address.strip()
+        sender = plain_text(from_address, "from_address").strip()
         if not 10 <= len(sender) <= 200 or any(c.isspace() for c in sender):
             raise InvalidInput("the sending address looks wrong", field="from_address")
         if await self.repo.payment_by_tx_hash(tx) is not None:

@@ -1,5 +1,6 @@
 """Public pages: the price list (``/pricing``), provider status (``/status``), the privacy
-policy (``/privacy``) and how to reach us (``/contact``).
+policy (``/privacy``), how to reach us (``/contact``) and the interactive API reference
+(``/api/docs``: Swagger UI, vendored, over ``/api/openapi.json``).
 
 They read only published data: the price sheet in effect (and any announced change), the last
 hour of gateway usage records per provider route, and the retention settings.
@@ -106,3 +107,8 @@ async def contact(request: Request) -> Response:
         "contact.html",
         {"support_email": settings.support_email, "base_url": settings.public_url.rstrip("/")},
     )
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+async def api_docs(request: Request) -> Response:
+    return render(request, "api_docs.html", {"spec_url": request.app.openapi_url})
