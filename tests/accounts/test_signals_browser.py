@@ -28,7 +28,7 @@ async def test_operator_finds_a_duplicate_account_group(live_server: str, ctx: A
             await page.select_option("select[name=country]", "DE")
             await page.check("input[name=accept_terms]")
             await page.wait_for_function(
-                "document.querySelector('input[name=device_fingerprint]').value.length === 64"
+                "() => document.querySelector('input[name=device_fingerprint]').value.length === 64"
             )
             await page.click("button[type=submit]")
             await page.wait_for_selector("text=Check your e-mail")

@@ -78,8 +78,10 @@ async def send(page: Page, text: str) -> None:
     replies = await page.locator(".msg-assistant .cost").count()
     await page.fill("#prompt", text)
     await page.press("#prompt", "Enter")
+    # Predicates are written as functions: under the pages' CSP (no 'unsafe-eval') Playwright
+    # can poll a function but not a bare expression string.
     await page.wait_for_function(
-        f"document.querySelectorAll('.msg-assistant .cost').length > {replies}"
+        f"() => document.querySelectorAll('.msg-assistant .cost').length > {replies}"
     )
 
 
@@ -140,7 +142,7 @@ async def test_a_stop_mid_reply_is_charged_less_than_a_full_reply_and_never_over
     await page.evaluate("window.__partials = []")
     await page.fill("#prompt", "Write at length again")
     await page.press("#prompt", "Enter")
-    await page.wait_for_function("window.__partials.length >= 2")
+    await page.wait_for_function("() => window.__partials.length >= 2")
     await page.click("#stop")
     await page.wait_for_selector(".msg-assistant .badge.warn")  # "stopped"
     meta = await page.inner_text(".msg-assistant:last-of-type .msg-meta")
@@ -312,7 +314,8 @@ async def test_errors_show_inline_in_words_with_the_action_to_take(
     error = page.locator(".chat-error").last
     await error.wait_for()
     await page.wait_for_function(
-        "document.querySelector('.chat-error:last-of-type').textContent.includes('not charged')"
+        "() => document.querySelector('.chat-error:last-of-type')"
+        ".textContent.includes('not charged')"
     )
     assert await balance(lctx, account.id) == 100
     fake.reply("Back up.")

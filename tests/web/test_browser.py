@@ -37,7 +37,7 @@ async def test_sign_up_verify_login_dashboard(live_server: str, ctx: AppContext)
             await page.select_option("select[name=country]", "DE")
             await page.check("input[name=accept_terms]")
             await page.wait_for_function(
-                "document.querySelector('input[name=device_fingerprint]').value.length === 64"
+                "() => document.querySelector('input[name=device_fingerprint]').value.length === 64"
             )
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  (test setup)
             await page.screenshot(path=str(SCREENSHOTS / "signup.png"), full_page=True)

@@ -51,7 +51,7 @@ async def sign_up_and_verify(page: Page, url: str) -> None:
     await page.select_option("select[name=country]", "NL")
     await page.check("input[name=accept_terms]")
     await page.wait_for_function(
-        "document.querySelector('input[name=device_fingerprint]').value.length === 64"
+        "() => document.querySelector('input[name=device_fingerprint]').value.length === 64"
     )
     await page.click("form[action='/signup'] button[type=submit]")
     await page.wait_for_selector("h1:text('Check your e-mail')")
