@@ -14,7 +14,6 @@ Target: under 50 ms each.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 import statistics
@@ -34,7 +33,6 @@ from bench.gateway import procs
 from caicaini.api_keys.service import ApiKeyService, KeyOptions
 from caicaini.audit.service import Actor
 from caicaini.chat.rendering import render_markdown
-from caicaini.cli import alembic_config
 from caicaini.config import Settings
 from caicaini.context import AppContext
 from caicaini.kit.ids import new_id
@@ -162,14 +160,7 @@ async def streamed(
 
 
 def measure(database_url: str, data_dir: Path) -> dict[str, list[float]]:
-    from alembic import command
-
-    settings = Settings(
-        env="test", database_url=database_url, data_dir=data_dir, run_jobs_in_process=False,
-        secret_key="bench-secret-0123456789abcdef0123456789", log_level="WARNING",
-    )  # fmt: skip
-    command.upgrade(alembic_config(settings), "head")
-    return asyncio.run(run(settings))
+    return procs.run_in_process(database_url, data_dir, run)
 
 
 async def direct(body: dict[str, Any]) -> list[float]:

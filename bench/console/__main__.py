@@ -13,7 +13,6 @@ log filtered, and the whole audit chain's verification. Target: under 100 ms eac
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 import sys
@@ -30,7 +29,6 @@ from tests.web.helpers import PASSWORD, csrf_of, make_account
 from bench.chat.__main__ import table, timed
 from bench.gateway import procs
 from caicaini.audit.service import Actor, AuditService
-from caicaini.cli import alembic_config
 from caicaini.config import Settings
 from caicaini.context import AppContext
 from caicaini.kit.ids import new_id
@@ -155,14 +153,7 @@ async def run(settings: Settings) -> dict[str, list[float]]:
 
 
 def measure(database_url: str, data_dir: Path) -> dict[str, list[float]]:
-    from alembic import command
-
-    settings = Settings(
-        env="test", database_url=database_url, data_dir=data_dir, run_jobs_in_process=False,
-        secret_key="bench-secret-0123456789abcdef0123456789", log_level="WARNING",
-    )  # fmt: skip
-    command.upgrade(alembic_config(settings), "head")
-    return asyncio.run(run(settings))
+    return procs.run_in_process(database_url, data_dir, run)
 
 
 def main() -> None:

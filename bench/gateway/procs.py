@@ -11,11 +11,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+
+if TYPE_CHECKING:
+    from caicaini.config import Settings
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -299,3 +306,21 @@ def start_litellm(fake: Proc, out: Path) -> Proc | None:
 
 def cleanup(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def run_in_process(
+    database_url: str, data_dir: Path, run: Callable[[Settings], Coroutine[Any, Any, T]]
+) -> T:
+    """``run`` against a freshly migrated database, in this process (the in-process page
+    benchmarks: bench.chat, bench.console)."""
+    from alembic import command
+
+    from caicaini.cli import alembic_config
+    from caicaini.config import Settings
+
+    settings = Settings(
+        env="test", database_url=database_url, data_dir=data_dir, run_jobs_in_process=False,
+        secret_key="bench-secret-0123456789abcdef0123456789", log_level="WARNING",
+    )  # fmt: skip
+    command.upgrade(alembic_config(settings), "head")
+    return asyncio.run(run(settings))
